@@ -1,0 +1,202 @@
+"""ENTITY-MIB: find every pluggable transceiver and the port it sits in.
+
+Vendors nest modules differently (Cisco IOS: an SFP is a `port` entity mapped to its ifIndex;
+IOS-XE routers: a `module` with a child `port`; NX-OS: a `module` inside a `port`; Arista: a
+`container` named after its interface), so placement follows the containment tree and
+entAliasMapping rather than any one layout.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from monitor.collectors.decode import as_int, as_oid, as_text
+from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
+from monitor.model import Transceiver
+
+log = logging.getLogger(__name__)
+
+ENT_PHYSICAL = "1.3.6.1.2.1.47.1.1.1.1"
+ENT_ALIAS_MAPPING = "1.3.6.1.2.1.47.1.3.2.1.2"
+ENT_LAST_CHANGE = "1.3.6.1.2.1.47.1.4.1.0"
+IF_INDEX_PREFIX = "1.3.6.1.2.1.2.2.1.1."
+
+_COLUMNS = {2: "descr", 3: "vendor_type", 4: "contained_in", 5: "cls", 7: "name", 8: "hw_rev", 11: "serial",
+            12: "mfg", 13: "model", 14: "alias", 16: "fru"}
+COLUMNS = [f"{ENT_PHYSICAL}.{c}" for c in _COLUMNS]
+
+OTHER, CONTAINER, SENSOR, MODULE, PORT = 1, 5, 8, 9, 10
+_PLACEABLE = {OTHER, CONTAINER, MODULE, PORT}
+_MAX_DEPTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    index: int
+    cls: int = 0
+    descr: str = ""
+    name: str = ""
+    vendor_type: str = ""
+    contained_in: int = 0
+    hw_rev: str = ""
+    serial: str = ""
+    mfg: str = ""
+    model: str = ""
+    alias: str = ""
+    fru: bool | None = None  # None when the agent does not say
+    ifindex: int | None = None  # from entAliasMapping
+
+
+class EntityTree:
+    """The entPhysicalTable as a tree, with the questions correlation asks of it."""
+
+    def __init__(self, entities: Mapping[int, Entity], port_names: Mapping[str, int]) -> None:
+        self.entities = dict(entities)
+        self._port_names = port_names
+        self._children: dict[int, list[int]] = {}
+        self._xcvr: dict[int, bool] = {}
+        for e in self.entities.values():
+            self._children.setdefault(e.contained_in, []).append(e.index)
+
+    def children(self, index: int) -> list[Entity]:
+        return [self.entities[i] for i in self._children.get(index, ())]
+
+    def ancestors(self, index: int) -> list[Entity]:
+        out: list[Entity] = []
+        seen = {index}
+        e = self.entities.get(index)
+        while e is not None and e.contained_in and len(out) < _MAX_DEPTH:
+            if e.contained_in in seen:
+                break
+            seen.add(e.contained_in)
+            e = self.entities.get(e.contained_in)
+            if e is not None:
+                out.append(e)
+        return out
+
+    def _named_port(self, e: Entity) -> int | None:
+        for label in (e.alias, e.name):
+            if label and label in self._port_names:
+                return self._port_names[label]
+        return None
+
+    def _mapped_ports(self, index: int, depth: int = 0) -> set[int]:
+        """ifIndexes mapped anywhere below an entity (for telling a line card from a transceiver)."""
+        found: set[int] = set()
+        for c in self.children(index):
+            if c.ifindex is not None:
+                found.add(c.ifindex)
+            if depth < _MAX_DEPTH:
+                found |= self._mapped_ports(c.index, depth + 1)
+        return found
+
+    def placement(self, e: Entity) -> int | None:
+        """The single port an entity belongs to, or None when it has none or several."""
+        if e.ifindex is not None:
+            return e.ifindex
+        below = self._mapped_ports(e.index)
+        if len(below) == 1:
+            return next(iter(below))
+        if below:
+            return None  # a line card or stack member: many ports
+        parent = self.entities.get(e.contained_in)
+        if parent is not None and parent.cls == PORT and parent.ifindex is not None:
+            return parent.ifindex
+        return self._named_port(e)
+
+    def _candidate(self, e: Entity) -> bool:
+        """Could be a pluggable module: a replaceable unit with an identity."""
+        if e.cls not in _PLACEABLE or not (e.serial or e.model):
+            return False
+        if e.fru is False:
+            return False  # a fixed port or a built-in processor module with a serial is a chassis detail
+        return e.fru is True or e.cls == MODULE
+
+    def is_transceiver(self, e: Entity) -> bool:
+        """A candidate placed on exactly one port, not inside another transceiver (lanes, sub-parts)."""
+        if e.index not in self._xcvr:
+            self._xcvr[e.index] = False  # guards against containment cycles
+            self._xcvr[e.index] = (
+                self._candidate(e)
+                and self.placement(e) is not None
+                and not any(self.is_transceiver(a) for a in self.ancestors(e.index))
+            )
+        return self._xcvr[e.index]
+
+    def transceivers(self) -> list[Transceiver]:
+        return [
+            Transceiver(vendor=e.mfg, model=e.model, serial=e.serial, type=e.descr, revision=e.hw_rev,
+                        ifindex=self.placement(e), entity_index=e.index, source="entity-mib")
+            for e in sorted(self.entities.values(), key=lambda x: x.index)
+            if self.is_transceiver(e)
+        ]
+
+    def port_of_sensor(self, index: int) -> tuple[int | None, int | None]:
+        """(ifIndex, transceiver entity) a sensor measures, walking up its containment."""
+        e = self.entities.get(index)
+        if e is None:
+            return None, None
+        if e.ifindex is not None:
+            return e.ifindex, None
+        for a in self.ancestors(index):
+            if self.is_transceiver(a):
+                return self.placement(a), a.index
+            if self._candidate(a) and a.cls != PORT and a.contained_in and not self._mapped_ports(a.index):
+                return None, a.index  # a module the device does not place on any port we know
+            if a.ifindex is not None:
+                return a.ifindex, None
+            if a.cls == PORT:
+                named = self._named_port(a)
+                if named is not None:
+                    return named, None
+        return None, None
+
+
+def parse_entities(walk: WalkResult, alias_walk: WalkResult | None) -> dict[int, Entity]:
+    """entPhysicalTable rows (+ entAliasMapping) -> entities; unparseable rows are skipped."""
+    fields: dict[int, dict[str, object]] = {}
+    for col, name in _COLUMNS.items():
+        for suffix, raw in walk.column(f"{ENT_PHYSICAL}.{col}").items():
+            idx = as_int(suffix)
+            if idx is None:
+                continue
+            fields.setdefault(idx, {})[name] = raw
+    aliases: dict[int, int] = {}
+    if alias_walk is not None:
+        for suffix, raw in alias_walk.column(ENT_ALIAS_MAPPING).items():
+            ent = as_int(suffix.split(".", 1)[0])
+            target = as_oid(raw)
+            if ent is None or not target or not target.startswith(IF_INDEX_PREFIX):
+                continue
+            ifx = as_int(target[len(IF_INDEX_PREFIX):])
+            if ifx is not None and ent not in aliases:  # first logical mapping wins (context 0 sorts first)
+                aliases[ent] = ifx
+    out: dict[int, Entity] = {}
+    for idx, f in fields.items():
+        out[idx] = Entity(
+            index=idx,
+            cls=as_int(f.get("cls")) or 0,
+            descr=as_text(f.get("descr")),
+            name=as_text(f.get("name")),
+            vendor_type=as_oid(f.get("vendor_type")) or "",
+            contained_in=as_int(f.get("contained_in")) or 0,
+            hw_rev=as_text(f.get("hw_rev")),
+            serial=as_text(f.get("serial")),
+            mfg=as_text(f.get("mfg")),
+            model=as_text(f.get("model")),
+            alias=as_text(f.get("alias")),
+            fru=None if as_int(f.get("fru")) is None else as_int(f.get("fru")) == 1,
+            ifindex=aliases.get(idx),
+        )
+    return out
+
+
+async def collect(client: SnmpClient, target: SnmpTarget) -> tuple[WalkResult, WalkResult]:
+    """Walk entPhysicalTable and entAliasMappingTable (two tables, two health entries)."""
+    physical = await client.walk(target, COLUMNS)
+    if physical.error is not None and not physical.rows.get(COLUMNS[0]):
+        return physical, WalkResult(error=physical.error)
+    return physical, await client.walk(target, [ENT_ALIAS_MAPPING])
+

@@ -1,0 +1,86 @@
+"""IF-MIB: ifTable and ifXTable into `Port`s with canonical names and IF-MIB status words."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from monitor.collectors.decode import as_int, as_mac, as_text
+from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
+from monitor.model import Port
+from monitor.names import canonical_port
+
+IF_TABLE = "1.3.6.1.2.1.2.2.1"
+IF_X_TABLE = "1.3.6.1.2.1.31.1.1.1"
+_IF = {2: "descr", 3: "type", 4: "mtu", 5: "speed", 6: "mac", 7: "admin", 8: "oper", 9: "last_change",
+       10: "in_octets", 13: "in_discards", 14: "in_errors", 16: "out_octets", 19: "out_discards", 20: "out_errors"}
+_IFX = {1: "name", 6: "hc_in_octets", 10: "hc_out_octets", 15: "high_speed", 18: "alias"}
+IF_COLUMNS = [f"{IF_TABLE}.{c}" for c in _IF]
+IFX_COLUMNS = [f"{IF_X_TABLE}.{c}" for c in _IFX]
+
+ADMIN = {1: "up", 2: "down", 3: "testing"}
+OPER = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
+
+
+def _rows(walk: WalkResult | None, table: str, columns: dict[int, str]) -> dict[int, dict[str, object]]:
+    rows: dict[int, dict[str, object]] = {}
+    if walk is None:
+        return rows
+    for col, name in columns.items():
+        for suffix, value in walk.column(f"{table}.{col}").items():
+            idx = as_int(suffix)
+            if idx is not None:
+                rows.setdefault(idx, {})[name] = value
+    return rows
+
+
+def parse_interfaces(if_walk: WalkResult, ifx_walk: WalkResult | None, skipped: Counter[str]) -> list[Port]:
+    """Join ifTable and ifXTable by ifIndex; 64-bit counters win over 32-bit ones when present."""
+    base = _rows(if_walk, IF_TABLE, _IF)
+    ext = _rows(ifx_walk, IF_X_TABLE, _IFX)
+    ports = []
+    for idx in sorted(base.keys() | ext.keys()):
+        r, x = base.get(idx, {}), ext.get(idx, {})
+        descr, name = as_text(r.get("descr")), as_text(x.get("name"))
+        if not (descr or name):
+            skipped["interface without ifDescr or ifName"] += 1
+            continue
+        high, speed = as_int(x.get("high_speed")), as_int(r.get("speed"))
+        if high:
+            speed_mbps: int | None = high
+        elif speed is not None and speed != 4294967295:
+            speed_mbps = round(speed / 1_000_000)
+        else:
+            speed_mbps = high if high is not None else None
+        hc_in, hc_out = as_int(x.get("hc_in_octets")), as_int(x.get("hc_out_octets"))
+        last = as_int(r.get("last_change"))
+        admin, oper = as_int(r.get("admin")), as_int(r.get("oper"))
+        if admin is not None and admin not in ADMIN or oper is not None and oper not in OPER:
+            skipped["interface status outside IF-MIB's enumeration"] += 1
+        ports.append(Port(
+            ifindex=idx,
+            name=canonical_port(name or descr),
+            descr=descr,
+            alias=as_text(x.get("alias")),
+            if_type=as_int(r.get("type")) or 0,
+            admin=ADMIN.get(admin or 0, "unknown"),
+            oper=OPER.get(oper or 0, "unknown"),
+            speed_mbps=speed_mbps,
+            mtu=as_int(r.get("mtu")),
+            mac=as_mac(r.get("mac")),
+            last_change_s=None if last is None else last / 100.0,
+            in_octets=hc_in if hc_in is not None else as_int(r.get("in_octets")),
+            out_octets=hc_out if hc_out is not None else as_int(r.get("out_octets")),
+            counters_64bit=hc_in is not None,
+            in_errors=as_int(r.get("in_errors")),
+            out_errors=as_int(r.get("out_errors")),
+            in_discards=as_int(r.get("in_discards")),
+            out_discards=as_int(r.get("out_discards")),
+        ))
+    return ports
+
+
+async def collect(client: SnmpClient, target: SnmpTarget) -> tuple[WalkResult, WalkResult]:
+    if_walk = await client.walk(target, IF_COLUMNS)
+    if if_walk.error is not None and not if_walk.row_count:
+        return if_walk, WalkResult(error=if_walk.error)
+    return if_walk, await client.walk(target, IFX_COLUMNS)

@@ -1,0 +1,245 @@
+"""Sensors and DOM: ENTITY-SENSOR-MIB-shaped tables and per-port vendor tables, driven by profiles.
+
+Parsing is pure: raw rows in, `Sensor`s out in Saksi's units (dBm, °C, V, mA). A value the agent
+marks unavailable becomes None; a value that is not a number is skipped and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+
+from monitor.collectors.decode import as_int, as_text, finite
+from monitor.collectors.entity import EntityTree
+from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
+from monitor.model import Sensor, SensorKind, Thresholds, Transceiver
+from monitor.profiles import EntitySensorTable, PortTable, ReadingSpec, ThresholdTable
+from monitor.units import entity_sensor_value, mw_to_dbm
+
+log = logging.getLogger(__name__)
+
+# ENTITY-SENSOR-MIB EntitySensorDataType (CISCO-ENTITY-SENSOR-MIB uses the same numbers).
+VOLTS_AC, VOLTS_DC, AMPERES, WATTS, HERTZ, CELSIUS, PERCENT_RH, RPM, DBM = 3, 4, 5, 6, 7, 8, 9, 10, 14
+_STATUS = {1: "ok", 2: "unavailable", 3: "nonoperational"}
+_RX = re.compile(r"\b(rx|receive[d]?|input)\b|rx[ _-]?pow", re.I)
+_TX = re.compile(r"\b(tx|transmit(ted)?|output)\b|tx[ _-]?pow", re.I)
+_BIAS = re.compile(r"bias", re.I)
+_OPTICAL = re.compile(r"\b(dom|transceiver|xcvr|optic(al)?|laser|sfp|qsfp|xfp)", re.I)
+_LANE = re.compile(r"\blane\s*(\d+)", re.I)
+_THRESHOLD_NAMES = ("low_alarm", "low_warn", "high_warn", "high_alarm")
+
+
+@dataclass(frozen=True, slots=True)
+class RawSensor:
+    """A sensor as its table describes it, in SI base units, before it is placed on a port."""
+
+    index: int
+    type: int
+    value: float | None
+    thresholds: Thresholds
+    status: str
+    source: str
+    priority: int
+
+
+def _relation_thresholds(spec: ThresholdTable, walk: WalkResult, scale: dict[int, tuple[int, int]]
+                         ) -> dict[int, Thresholds]:
+    """CISCO-ENTITY-SENSOR style: rows of (severity, relation, value) per sensor."""
+    cols = {name: walk.column(f"{spec.oid}.{c}") for name, c in spec.columns.items()}
+    found: dict[int, dict[str, tuple[int, float]]] = {}
+    for suffix, raw in cols["value"].items():
+        sensor = as_int(suffix.split(".", 1)[0])
+        value, severity, relation = as_int(raw), as_int(cols["severity"].get(suffix)), as_int(
+            cols["relation"].get(suffix))
+        if sensor is None or value is None or severity is None or relation is None or sensor not in scale:
+            continue
+        level = "alarm" if severity in spec.alarm_severities else "warn" if severity in spec.warn_severities else None
+        side = "low" if relation in (1, 2) else "high" if relation in (3, 4) else None
+        if level is None or side is None:
+            continue
+        key, scaled = f"{side}_{level}", entity_sensor_value(value, *scale[sensor])
+        have = found.setdefault(sensor, {}).get(key)
+        # Alarm = the most severe limit stated (critical over major): the one at which the box itself acts.
+        if have is None or severity > have[0]:
+            found[sensor][key] = (severity, scaled)
+    return {s: Thresholds(**{k: v for k, (_, v) in t.items()}) for s, t in found.items()}
+
+
+def _column_thresholds(spec: ThresholdTable, walk: WalkResult, scale: dict[int, tuple[int, int]]
+                       ) -> dict[int, Thresholds]:
+    """One row per sensor, one column per threshold, raw in the sensor's own scale."""
+    out: dict[int, Thresholds] = {}
+    per: dict[int, dict[str, float]] = {}
+    for name, col in spec.columns.items():
+        for suffix, raw in walk.column(f"{spec.oid}.{col}").items():
+            sensor, value = as_int(suffix), as_int(raw)
+            if sensor is None or value is None or sensor not in scale or value in spec.ignore_values:
+                continue
+            per.setdefault(sensor, {})[name] = entity_sensor_value(value, *scale[sensor])
+    for sensor, t in per.items():
+        out[sensor] = Thresholds(**{k: v for k, v in t.items() if k in _THRESHOLD_NAMES})
+    return out
+
+
+def parse_entity_sensors(spec: EntitySensorTable, walk: WalkResult,
+                         threshold_walks: dict[str, WalkResult], skipped: Counter[str]) -> list[RawSensor]:
+    cols = {name: walk.column(f"{spec.oid}.{c}") for name, c in spec.columns.items()}
+    scale: dict[int, tuple[int, int]] = {}
+    rows: dict[int, tuple[int, int | None, str]] = {}
+    for suffix, raw_type in cols["type"].items():
+        idx, stype = as_int(suffix), as_int(raw_type)
+        if idx is None or stype is None:
+            skipped["sensor row with a non-numeric index or type"] += 1
+            continue
+        sc, prec = as_int(cols["scale"].get(suffix)), as_int(cols["precision"].get(suffix))
+        if sc is None or not 1 <= sc <= 17:
+            sc = 9  # units: an agent that omits or garbles the scale means plain units
+        if prec is None or not -8 <= prec <= 9:
+            prec = 0
+        scale[idx] = (sc, prec)
+        status = _STATUS.get(as_int(cols["status"].get(suffix)) or 1, "ok")
+        rows[idx] = (stype, as_int(cols["value"].get(suffix)), status)
+    thresholds: dict[int, Thresholds] = {}
+    for tspec in spec.thresholds:
+        twalk = threshold_walks.get(tspec.name)
+        if twalk is None:
+            continue
+        parse = _relation_thresholds if tspec.style == "relation" else _column_thresholds
+        thresholds.update(parse(tspec, twalk, scale))
+    out = []
+    for idx, (stype, raw, status) in rows.items():
+        if raw is None and status == "ok":
+            skipped["sensor value missing or not a number"] += 1
+            status = "unavailable"
+        value = None if status != "ok" or raw is None else finite(entity_sensor_value(raw, *scale[idx]))
+        out.append(RawSensor(idx, stype, value, thresholds.get(idx, Thresholds()), status, spec.source,
+                             spec.priority))
+    return out
+
+
+def _convert_thresholds(t: Thresholds, fn) -> Thresholds:  # type: ignore[no-untyped-def]
+    return Thresholds(*(None if v is None else finite(fn(v)) for v in
+                        (t.low_alarm, t.low_warn, t.high_warn, t.high_alarm)))
+
+
+def place_entity_sensors(raw: list[RawSensor], tree: EntityTree) -> list[Sensor]:
+    """Give each sensor its port (via ENTITY-MIB), kind (from type and name) and Saksi's unit."""
+    best: dict[int, RawSensor] = {}
+    for r in raw:
+        if r.index not in best or r.priority > best[r.index].priority:
+            best[r.index] = r
+    out = []
+    for r in sorted(best.values(), key=lambda x: x.index):
+        ent = tree.entities.get(r.index)
+        text = " ".join(x for x in ((ent.descr, ent.name) if ent else ()) if x)
+        ifindex, xcvr = tree.port_of_sensor(r.index)
+        optical = ifindex is not None or xcvr is not None or bool(_OPTICAL.search(text))
+        lane_text = text + " " + " ".join(a.descr + " " + a.name for a in tree.ancestors(r.index)[:2])
+        lane_m = _LANE.search(lane_text)
+        kind, value, thresholds = _classify(r, text, optical=optical)
+        out.append(Sensor(
+            sensor_id=f"{r.source}:{r.index}", kind=kind, value=value, thresholds=thresholds, source=r.source,
+            descr=text or f"sensor {r.index}", ifindex=ifindex, lane=int(lane_m.group(1)) if lane_m else None,
+            entity_index=r.index, status=r.status,
+        ))
+    return out
+
+
+def _classify(r: RawSensor, text: str, optical: bool) -> tuple[SensorKind, float | None, Thresholds]:
+    if r.type == CELSIUS:
+        return SensorKind.TEMPERATURE, r.value, r.thresholds
+    if r.type in (VOLTS_DC, VOLTS_AC):
+        return SensorKind.VOLTAGE, r.value, r.thresholds
+    if r.type == RPM:
+        return SensorKind.FAN_SPEED, r.value, r.thresholds
+    if r.type == PERCENT_RH:
+        return SensorKind.HUMIDITY, r.value, r.thresholds
+    if r.type == AMPERES:
+        if optical or _BIAS.search(text):
+            ma = (lambda a: a * 1000.0)  # noqa: E731
+            return SensorKind.BIAS, None if r.value is None else ma(r.value), _convert_thresholds(r.thresholds, ma)
+        return SensorKind.CURRENT, r.value, r.thresholds
+    if r.type in (DBM, WATTS):
+        direction = SensorKind.RX_POWER if _RX.search(text) else SensorKind.TX_POWER if _TX.search(text) else None
+        if r.type == DBM:
+            return direction or SensorKind.OTHER, r.value, r.thresholds
+        if direction is not None and optical:
+            dbm = (lambda w: mw_to_dbm(w * 1000.0))  # noqa: E731
+            return direction, None if r.value is None else dbm(r.value), _convert_thresholds(r.thresholds, dbm)
+        return SensorKind.POWER, r.value, r.thresholds
+    return SensorKind.OTHER, r.value, r.thresholds
+
+
+_TO_CANONICAL = {
+    ("dBm", "dBm"): lambda v: v, ("mW", "dBm"): mw_to_dbm, ("uW", "dBm"): lambda v: mw_to_dbm(v / 1000.0),
+    ("W", "dBm"): lambda v: mw_to_dbm(v * 1000.0),
+    ("mA", "mA"): lambda v: v, ("uA", "mA"): lambda v: v / 1000.0, ("A", "mA"): lambda v: v * 1000.0,
+    ("V", "V"): lambda v: v, ("mV", "V"): lambda v: v / 1000.0,
+    ("C", "C"): lambda v: v,
+}
+
+
+def _convert(spec: ReadingSpec, raw: object) -> float | None:
+    n = as_int(raw)
+    if n is None:
+        return None
+    fn = _TO_CANONICAL.get((spec.unit, spec.kind.unit), lambda v: v)
+    return finite(fn(n * spec.factor))
+
+
+def parse_port_table(spec: PortTable, walk: WalkResult, skipped: Counter[str]
+                     ) -> tuple[list[Sensor], list[Transceiver]]:
+    """A vendor table with a row per port: readings (with thresholds) and, when given, module identity."""
+    sensors: list[Sensor] = []
+    modules: list[Transceiver] = []
+    col = {c: walk.column(f"{spec.oid}.{c}") for c in {int(o.rsplit(".", 1)[1]) for o in spec.column_oids()}}
+    suffixes = sorted({s for c in col.values() for s in c}, key=lambda s: tuple(int(x) for x in s.split(".")
+                                                                                if x.isdigit()))
+    for suffix in suffixes:
+        parts = suffix.split(".")
+        ifindex = as_int(parts[0])
+        lane = as_int(parts[1]) if spec.index == "ifindex.lane" and len(parts) > 1 else None
+        if ifindex is None:
+            skipped[f"{spec.name}: row with a non-numeric index"] += 1
+            continue
+        if spec.present and as_int(col[int(spec.present["column"])].get(suffix)) not in spec.present["values"]:
+            continue
+        for r in spec.readings:
+            raw = col[r.column].get(suffix)
+            if raw is None:
+                continue
+            value = _convert(r, raw)
+            if value is None:
+                skipped[f"{spec.name}: {r.kind.value} not a number"] += 1
+            t = {name: _convert(r, col[c].get(suffix)) for name, c in r.thresholds.items()}
+            sensors.append(Sensor(
+                sensor_id=f"{spec.source}:{suffix}:{r.kind.value}", kind=r.kind, value=value,
+                thresholds=Thresholds(**t), source=spec.source, descr=f"{spec.name} {suffix} {r.kind.value}",
+                ifindex=ifindex, lane=lane, status="ok" if value is not None else "unavailable",
+            ))
+        if spec.transceiver:
+            f = {name: as_text(col[c].get(suffix)) for name, c in spec.transceiver.items()}
+            if f.get("serial") or f.get("model"):
+                modules.append(Transceiver(
+                    vendor=f.get("vendor", ""), model=f.get("model", ""), serial=f.get("serial", ""),
+                    type=f.get("type", ""), revision=f.get("revision", ""), ifindex=ifindex, source=spec.source,
+                ))
+    return sensors, modules
+
+
+async def collect_entity_sensors(client: SnmpClient, target: SnmpTarget, spec: EntitySensorTable,
+                                 sys_object_id: str) -> tuple[WalkResult, dict[str, WalkResult]]:
+    walk = await client.walk(target, spec.column_oids())
+    thresholds: dict[str, WalkResult] = {}
+    if walk.error is None and walk.row_count:
+        for t in spec.thresholds:
+            if t.applies(sys_object_id):
+                thresholds[t.name] = await client.walk(target, t.column_oids())
+    return walk, thresholds
+
+
+def with_ifindex(sensors: list[Sensor], ifindex_of_entity: dict[int, int]) -> list[Sensor]:
+    """Place sensors of an entity-indexed port table on ports once ENTITY-MIB is known."""
+    return [replace(s, ifindex=ifindex_of_entity.get(s.ifindex)) if s.ifindex is not None else s for s in sensors]

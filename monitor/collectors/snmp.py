@@ -1,0 +1,216 @@
+"""The SNMP edge: a narrow client protocol and its pysnmp 7 implementation.
+
+Collectors only ever see `SnmpClient.get` and `SnmpClient.walk`, returning plain Python values
+(int, bytes, dotted OID strings), so parsing stays pure and testable on recorded rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pyasn1.type import univ
+from pysnmp.hlapi.v3arch import asyncio as hl
+from pysnmp.proto import rfc1902, rfc1905
+
+from monitor.errors import SnmpAuthError, SnmpError, SnmpTimeout
+
+log = logging.getLogger(__name__)
+
+Value = int | bytes | str  # INTEGER/Counter/Gauge/TimeTicks -> int, OCTET STRING -> bytes, OID/IpAddress -> str
+Rows = dict[str, dict[str, Value]]  # column OID -> {index suffix -> value}
+
+_AUTH = {
+    "MD5": hl.usmHMACMD5AuthProtocol,
+    "SHA": hl.usmHMACSHAAuthProtocol,
+    "SHA224": hl.usmHMAC128SHA224AuthProtocol,
+    "SHA256": hl.usmHMAC192SHA256AuthProtocol,
+    "SHA384": hl.usmHMAC256SHA384AuthProtocol,
+    "SHA512": hl.usmHMAC384SHA512AuthProtocol,
+}
+_PRIV = {
+    "DES": hl.usmDESPrivProtocol,
+    "AES": hl.usmAesCfb128Protocol,
+    "AES128": hl.usmAesCfb128Protocol,
+    "AES192": hl.usmAesCfb192Protocol,
+    "AES256": hl.usmAesCfb256Protocol,
+}
+_V3_AUTH_ERRORS = ("unknownUserName", "wrongDigest", "unknownEngineID", "decryptionError", "unsupportedSecLevel",
+                   "notInTimeWindow", "authorizationError")
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpTarget:
+    """Where and how to reach one agent; secrets are plain strings only inside this object."""
+
+    host: str
+    port: int = 161
+    version: str = "2c"  # "1" | "2c" | "3"
+    community: str = "public"
+    user: str = ""
+    auth_protocol: str | None = None
+    auth_key: str | None = None
+    priv_protocol: str | None = None
+    priv_key: str | None = None
+    context: str = ""
+    timeout: float = 2.0
+    retries: int = 1
+    max_repetitions: int = 25
+
+    def __repr__(self) -> str:  # never print a secret
+        return f"SnmpTarget({self.host}:{self.port} v{self.version})"
+
+
+@dataclass(slots=True)
+class WalkResult:
+    """Rows of a walk, and whether the walk ended normally; a failed walk keeps what it got."""
+
+    rows: Rows = field(default_factory=dict)
+    error: SnmpError | None = None
+
+    def column(self, oid: str) -> dict[str, Value]:
+        return self.rows.get(oid, {})
+
+    @property
+    def row_count(self) -> int:
+        return max((len(c) for c in self.rows.values()), default=0)
+
+
+class SnmpClient(Protocol):
+    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Value | None]: ...
+
+    async def walk(self, target: SnmpTarget, columns: Sequence[str]) -> WalkResult: ...
+
+
+def to_python(value: object) -> Value | None:
+    """pysnmp value -> plain Python; None for noSuchObject/noSuchInstance/endOfMibView."""
+    if isinstance(value, (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)):
+        return None
+    if isinstance(value, rfc1902.IpAddress):
+        return ".".join(str(b) for b in value.asOctets())
+    if isinstance(value, univ.OctetString):  # also Opaque and Bits
+        return value.asOctets()
+    if isinstance(value, univ.ObjectIdentifier):
+        return str(value)
+    if isinstance(value, univ.Integer):  # Integer32, Counter32/64, Gauge32, TimeTicks, Unsigned32
+        return int(value)
+    return None
+
+
+class PysnmpClient:
+    """One shared pysnmp engine for every device; concurrency is bounded by the caller."""
+
+    def __init__(self, varbinds_per_request: int = 60) -> None:
+        self._engine = hl.SnmpEngine()
+        self._targets: dict[tuple[str, int, float, int], hl.UdpTransportTarget] = {}
+        self._budget = varbinds_per_request
+
+    def close(self) -> None:
+        self._engine.close_dispatcher()
+
+    async def _transport(self, t: SnmpTarget) -> hl.UdpTransportTarget:
+        key = (t.host, t.port, t.timeout, t.retries)
+        if key not in self._targets:
+            self._targets[key] = await hl.UdpTransportTarget.create(
+                (t.host, t.port), timeout=t.timeout, retries=t.retries
+            )
+        return self._targets[key]
+
+    @staticmethod
+    def _auth(t: SnmpTarget) -> hl.CommunityData | hl.UsmUserData:
+        if t.version in ("1", "2c"):
+            return hl.CommunityData(t.community, mpModel=0 if t.version == "1" else 1)
+        return hl.UsmUserData(
+            t.user,
+            authKey=t.auth_key,
+            privKey=t.priv_key,
+            authProtocol=_AUTH[t.auth_protocol.upper()] if t.auth_protocol else hl.usmNoAuthProtocol,
+            privProtocol=_PRIV[t.priv_protocol.upper()] if t.priv_protocol else hl.usmNoPrivProtocol,
+        )
+
+    @staticmethod
+    def _check(t: SnmpTarget, error_indication: object, error_status: object, index: object) -> None:
+        if error_indication:
+            text = str(error_indication)
+            if "timeout" in text.lower() or "No SNMP response" in text:
+                raise SnmpTimeout(f"{t.host}:{t.port}: no SNMP response (timeout {t.timeout}s, {t.retries} retries)")
+            if any(k.lower() in text.lower().replace(" ", "") for k in _V3_AUTH_ERRORS):
+                raise SnmpAuthError(f"{t.host}:{t.port}: SNMPv3 authentication failed: {text}")
+            raise SnmpError(f"{t.host}:{t.port}: {text}")
+        if error_status and int(error_status) != 0:
+            raise SnmpError(f"{t.host}:{t.port}: agent error {error_status.prettyPrint()} at varbind {index}")
+
+    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Value | None]:
+        ei, es, ix, vbs = await hl.get_cmd(
+            self._engine, self._auth(target), await self._transport(target), hl.ContextData(contextName=target.context),
+            *(hl.ObjectType(hl.ObjectIdentity(o)) for o in oids), lookupMib=False,
+        )
+        self._check(target, ei, es, ix)
+        return {str(o): to_python(v) for o, v in vbs}
+
+    async def walk(self, target: SnmpTarget, columns: Sequence[str]) -> WalkResult:
+        """Walk several columns at once with GETBULK (GETNEXT for v1), dropping each as it ends."""
+        result = WalkResult(rows={c: {} for c in columns})
+        cursor = {c: c for c in columns}  # column -> last OID seen
+        transport = await self._transport(target)
+        auth, ctx = self._auth(target), hl.ContextData(contextName=target.context)
+        while cursor:
+            active = list(cursor)
+            reps = max(1, min(target.max_repetitions, self._budget // len(active)))
+            request = [hl.ObjectType(hl.ObjectIdentity(cursor[c])) for c in active]
+            try:
+                if target.version == "1":
+                    ei, es, ix, vbs = await hl.next_cmd(self._engine, auth, transport, ctx, *request, lookupMib=False)
+                    reps = 1
+                else:
+                    ei, es, ix, vbs = await hl.bulk_cmd(
+                        self._engine, auth, transport, ctx, 0, reps, *request, lookupMib=False
+                    )
+                if target.version == "1" and es and int(es) == 2:  # v1 noSuchName: that column has ended
+                    done = active[int(ix) - 1] if ix else active[0]
+                    del cursor[done]
+                    continue
+                self._check(target, ei, es, ix)
+            except SnmpError as exc:
+                result.error = exc
+                return result
+            if not vbs:
+                break
+            width = len(active)
+            for pos, (oid, value) in enumerate(vbs):
+                column = active[pos % width]
+                if column not in cursor:
+                    continue
+                oid_s = str(oid)
+                if not oid_s.startswith(column + ".") or isinstance(value, rfc1905.EndOfMibView):
+                    del cursor[column]
+                    continue
+                if _oid_key(oid_s) <= _oid_key(cursor[column]):
+                    log.warning("%s: OID not increasing in %s (%s); column abandoned", target, column, oid_s)
+                    result.error = SnmpError(f"{target.host}:{target.port}: agent returned OIDs out of order")
+                    del cursor[column]
+                    continue
+                cursor[column] = oid_s
+                py = to_python(value)
+                if py is not None:
+                    result.rows[column][oid_s[len(column) + 1:]] = py
+        return result
+
+
+def _oid_key(oid: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in oid.split(".") if x)
+
+
+async def gather_limited(limit: int, coros: Sequence[object]) -> list[object]:
+    """Run coroutines with at most `limit` in flight, returning results in order."""
+    sem = asyncio.Semaphore(limit)
+
+    async def one(c):  # type: ignore[no-untyped-def]
+        async with sem:
+            return await c
+
+    return list(await asyncio.gather(*(one(c) for c in coros)))
+

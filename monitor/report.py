@@ -1,0 +1,101 @@
+"""The snapshot as `saksi check` shows it: the JSON contract and the human table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from monitor.health import problems
+from monitor.model import DOM_KEYS, Port, Sensor, Snapshot, Thresholds
+
+
+def _thresholds(t: Thresholds) -> dict[str, float | None]:
+    return {"low_alarm": t.low_alarm, "low_warn": t.low_warn, "high_warn": t.high_warn, "high_alarm": t.high_alarm}
+
+
+def _dom(sensors: list[Sensor]) -> dict[str, Any] | None:
+    dom = [s for s in sensors if s.kind in DOM_KEYS]
+    if not dom:
+        return None
+    out: dict[str, Any] = {k: None for k in DOM_KEYS.values()}
+    out["thresholds"] = {}
+    lanes: dict[int, dict[str, Any]] = {}
+    for s in sorted(dom, key=lambda s: (s.lane or 0)):
+        key = DOM_KEYS[s.kind]
+        if out[key] is None:  # the first lane speaks for the module; every lane is listed below
+            out[key] = s.value
+            out["thresholds"][key] = _thresholds(s.thresholds)
+        if s.lane is not None:
+            lanes.setdefault(s.lane, {"lane": s.lane})[key] = s.value
+    if len(lanes) > 1:
+        out["lanes"] = [lanes[k] for k in sorted(lanes)]
+    return out
+
+
+def port_json(snap: Snapshot, p: Port) -> dict[str, Any]:
+    t = snap.transceiver_in(p.ifindex)
+    n = snap.neighbor_on(p.ifindex)
+    return {
+        "ifindex": p.ifindex, "name": p.name, "descr": p.descr, "alias": p.alias, "type": p.if_type,
+        "admin": p.admin, "oper": p.oper, "speed_mbps": p.speed_mbps, "mtu": p.mtu, "mac": p.mac,
+        "last_change_s": p.last_change_s,
+        "counters": {"in_octets": p.in_octets, "out_octets": p.out_octets, "counters_64bit": p.counters_64bit,
+                     "in_errors": p.in_errors, "out_errors": p.out_errors, "in_discards": p.in_discards,
+                     "out_discards": p.out_discards},
+        "transceiver": None if t is None else {"vendor": t.vendor, "model": t.model, "serial": t.serial,
+                                               "type": t.type, "revision": t.revision, "source": t.source},
+        "dom": _dom(snap.sensors_of(p.ifindex)),
+        "neighbor": None if n is None else {"sys_name": n.sys_name, "port": n.port, "chassis_id": n.chassis_id},
+    }
+
+
+def snapshot_json(snap: Snapshot, ports: list[Port] | None = None) -> dict[str, Any]:
+    chosen = list(snap.ports) if ports is None else ports
+    found = problems(snap, chosen)
+    return {
+        "device": {"name": snap.device, "sys_name": snap.facts.sys_name, "sys_descr": snap.facts.sys_descr,
+                   "sys_object_id": snap.facts.sys_object_id, "uptime_s": snap.facts.uptime_s,
+                   "reachable": snap.reachable, "poll": snap.poll_status, "error": snap.error},
+        "ports": [port_json(snap, p) for p in chosen],
+        "sensors": [
+            {"id": s.sensor_id, "kind": s.kind.value, "unit": s.kind.unit, "value": s.value, "status": s.status,
+             "descr": s.descr, "ifindex": s.ifindex, "lane": s.lane, "entity_index": s.entity_index,
+             "source": s.source, "thresholds": _thresholds(s.thresholds)}
+            for s in snap.sensors if ports is None or s.ifindex in {p.ifindex for p in chosen}
+        ],
+        "tables": [{"table": t.table, "status": t.status.value, "rows": t.rows, "error": t.error}
+                   for t in snap.tables],
+        "skipped": dict(snap.skipped),
+        "healthy": not found,
+        "problems": found,
+    }
+
+
+def _fmt(v: float | None, unit: str = "") -> str:
+    return "" if v is None else f"{v:.2f}{unit}"
+
+
+def render(snap: Snapshot, ports: list[Port] | None, console: Console) -> None:
+    data = snapshot_json(snap, ports)
+    d = data["device"]
+    console.print(f"[bold]{snap.device}[/] {d['sys_name']}  uptime {_fmt(d['uptime_s'])}s  poll: {d['poll']}")
+    table = Table(show_lines=False)
+    for col in ("port", "admin", "oper", "speed", "module", "serial", "rx dBm", "tx dBm", "temp C", "neighbour"):
+        table.add_column(col)
+    for p in data["ports"]:
+        t, dom, n = p["transceiver"], p["dom"] or {}, p["neighbor"]
+        oper = p["oper"]
+        style = "red" if p["admin"] == "up" and oper != "up" else None
+        table.add_row(
+            p["name"], p["admin"], oper, "" if p["speed_mbps"] is None else str(p["speed_mbps"]),
+            "" if t is None else f"{t['vendor']} {t['model']}".strip(), "" if t is None else t["serial"],
+            _fmt(dom.get("rx_dbm")), _fmt(dom.get("tx_dbm")), _fmt(dom.get("temperature_c")),
+            "" if n is None else f"{n['sys_name']} {n['port']}", style=style,
+        )
+    console.print(table)
+    for prob in data["problems"]:
+        console.print(f"[red]problem[/] {prob}")
+    if data["healthy"]:
+        console.print("[green]healthy[/]")

@@ -1,0 +1,107 @@
+"""Shared test services: real agents started on free 127.0.0.1 ports and stopped by PID."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("SAKSI_CORPUS", ROOT.parent / "shared" / "corpus"))
+LIBRENMS = CORPUS / "librenms"
+FIXTURES = Path(__file__).parent / "fixtures"
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def corpus_devices() -> list[str]:
+    if not LIBRENMS.is_dir():
+        return []
+    return sorted(p.stem for p in LIBRENMS.glob("*.snmprec"))
+
+
+@dataclass(frozen=True)
+class Agent:
+    host: str
+    port: int
+    data_dir: Path
+
+
+def _wait_udp_agent(port: int, community: str, proc: subprocess.Popen[bytes], deadline_s: float = 60.0) -> None:
+    """Wait until the agent answers a real SNMP GET (snmpsim indexes recordings before it listens)."""
+    from pysnmp.hlapi.v3arch.asyncio import CommunityData, ContextData, ObjectIdentity, ObjectType, SnmpEngine, \
+        UdpTransportTarget, get_cmd
+    import asyncio
+
+    async def probe() -> bool:
+        eng = SnmpEngine()
+        try:
+            tgt = await UdpTransportTarget.create(("127.0.0.1", port), timeout=0.5, retries=0)
+            ei, _, _, _ = await get_cmd(eng, CommunityData(community), tgt, ContextData(),
+                                        ObjectType(ObjectIdentity("1.3.6.1.2.1.1.3.0")), lookupMib=False)
+            return ei is None
+        finally:
+            eng.close_dispatcher()
+
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"agent exited with {proc.returncode}")
+        if asyncio.run(probe()):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("agent did not answer in time")
+
+
+def start_snmpsim(data_dir: Path, work: Path, probe_community: str) -> tuple[Agent, subprocess.Popen[bytes]]:
+    port = free_udp_port()
+    log = open(work / f"snmpsim-{port}.log", "wb")
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "snmpsim-command-responder"), f"--data-dir={data_dir}", f"--cache-dir={work / 'cache'}",
+         f"--agent-udpv4-endpoint=127.0.0.1:{port}", "--v3-user=saksi", "--v3-auth-key=saksi-auth-key",
+         "--v3-auth-proto=SHA256", "--v3-priv-key=saksi-priv-key", "--v3-priv-proto=AES"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"},
+    )
+    try:
+        _wait_udp_agent(port, probe_community, proc)
+    except Exception:
+        proc.kill()
+        raise
+    return Agent("127.0.0.1", port, data_dir), proc
+
+
+@pytest.fixture(scope="session")
+def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    """snmpsim serving the real-device corpus (read in place, copied to a temp dir) and our own fixtures."""
+    work = tmp_path_factory.mktemp("snmpsim")
+    data = work / "data"
+    data.mkdir()
+    for name in corpus_devices():
+        shutil.copy(LIBRENMS / f"{name}.snmprec", data / f"{name}.snmprec")
+    for rec in (FIXTURES / "snmprec").glob("*.snmprec"):
+        shutil.copy(rec, data / rec.name)
+    agent, proc = start_snmpsim(data, work, "garbage")
+    yield agent
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def run_saksi(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The real entry point, as an engineer runs it."""
+    return subprocess.run([str(VENV_BIN / "saksi"), *args], capture_output=True, text=True, timeout=timeout)
