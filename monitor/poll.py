@@ -92,6 +92,8 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
                                  lambda: entity.collect(client, target))
     phys = tables.record("entPhysicalTable", ent_walks[0]) if ent_walks else None
     alias = tables.record("entAliasMappingTable", ent_walks[1]) if ent_walks and phys is not None else None
+    if ent_walks and phys is None:
+        tables.skip("entAliasMappingTable", "entPhysicalTable did not answer")
     port_names = {}
     for p in ports:
         for label in (p.descr, p.name):
@@ -103,13 +105,17 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
     for spec in profiles.entity_sensor_tables:
         if not spec.applies(facts.sys_object_id):
             continue
-        got = await tables.run([spec.name], lambda spec=spec: sensors.collect_entity_sensors(
+        names = [spec.name, *(t.name for t in spec.thresholds if t.applies(facts.sys_object_id))]
+        got = await tables.run(names, lambda spec=spec: sensors.collect_entity_sensors(
             client, target, spec, facts.sys_object_id))
         if got is None:
             continue
         walk = tables.record(spec.name, got[0])
         for tname, twalk in got[1].items():
             tables.record(tname, twalk)
+        if got[0].error is not None:  # thresholds are only read after a complete sensor walk
+            for tname in names[1:]:
+                tables.skip(tname, f"{spec.name} did not answer completely")
         if walk is not None:
             raw_sensors += sensors.parse_entity_sensors(spec, walk, got[1], skipped)
     found_sensors: list[Sensor] = sensors.place_entity_sensors(raw_sensors, tree)
@@ -132,6 +138,8 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
     rem = tables.record("lldpRemTable", lldp_walks[0]) if lldp_walks else None
     loc = tables.record("lldpLocPortTable", lldp_walks[1]) if lldp_walks and rem is not None and rem.row_count \
         else None
+    if lldp_walks and rem is None:
+        tables.skip("lldpLocPortTable", "lldpRemTable did not answer")
     neighbors = lldp.parse_lldp(rem, loc, ports) if rem is not None else []
 
     return Snapshot(

@@ -9,6 +9,7 @@ entAliasMapping rather than any one layout.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,6 +29,10 @@ _COLUMNS = {2: "descr", 3: "vendor_type", 4: "contained_in", 5: "cls", 7: "name"
 COLUMNS = [f"{ENT_PHYSICAL}.{c}" for c in _COLUMNS]
 
 OTHER, CONTAINER, SENSOR, MODULE, PORT = 1, 5, 8, 9, 10
+# What pluggable optics call themselves (descr, name, model): form factors, media codes, cable types.
+_PLUGGABLE = re.compile(
+    r"sfp|xfp|qsfp|gbic|cfp|osfp|transceiver|xcvr|optic|\b(dac|aoc)\b|base-?[a-z]|cu\d+m|"
+    r"\b(lx|sx|zx|lr|sr|er|zr|lh|ex|bx|lrm|cwdm|dwdm)\d*\b", re.I)
 _PLACEABLE = {OTHER, CONTAINER, MODULE, PORT}
 _MAX_DEPTH = 12
 
@@ -114,6 +119,16 @@ class EntityTree:
             return False  # a fixed port or a built-in processor module with a serial is a chassis detail
         return e.fru is True or e.cls == MODULE
 
+    def _looks_pluggable(self, e: Entity) -> bool:
+        """Needed only where the layout alone is ambiguous: a module whose one port sits below it is an
+        SFP on a router (ISR "GE LX") but also a board whose only port is management (a Comware MPU)."""
+        if e.ifindex is not None:
+            return True  # the module is itself the port (Cisco IOS SFPs)
+        parent = self.entities.get(e.contained_in)
+        if parent is not None and parent.cls == PORT:
+            return True  # a module inside a port (NX-OS)
+        return bool(_PLUGGABLE.search(" ".join((e.descr, e.name, e.model))))
+
     def is_transceiver(self, e: Entity) -> bool:
         """A candidate placed on exactly one port, not inside another transceiver (lanes, sub-parts)."""
         if e.index not in self._xcvr:
@@ -121,6 +136,7 @@ class EntityTree:
             self._xcvr[e.index] = (
                 self._candidate(e)
                 and self.placement(e) is not None
+                and self._looks_pluggable(e)
                 and not any(self.is_transceiver(a) for a in self.ancestors(e.index))
             )
         return self._xcvr[e.index]

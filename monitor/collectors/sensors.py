@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from monitor.collectors.decode import as_int, as_text, finite
 from monitor.collectors.entity import EntityTree
 from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
 from monitor.model import Sensor, SensorKind, Thresholds, Transceiver
-from monitor.profiles import EntitySensorTable, PortTable, ReadingSpec, ThresholdTable
-from monitor.units import entity_sensor_value, mw_to_dbm
+from monitor.profiles import EntitySensorTable, PortTable, ReadingSpec, RowFilter, Scale, ThresholdTable
+from monitor.units import NO_LIGHT_DBM, entity_sensor_value, mw_to_dbm
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ def place_entity_sensors(raw: list[RawSensor], tree: EntityTree) -> list[Sensor]
         lane_m = _LANE.search(lane_text)
         kind, value, thresholds = _classify(r, text, optical=optical)
         out.append(Sensor(
-            sensor_id=f"{r.source}:{r.index}", kind=kind, value=value, thresholds=thresholds, source=r.source,
+            sensor_id=f"{r.source}:{r.index}", kind=kind, value=None if value is None else round(value, 6), thresholds=thresholds, source=r.source,
             descr=text or f"sensor {r.index}", ifindex=ifindex, lane=int(lane_m.group(1)) if lane_m else None,
             entity_index=r.index, status=r.status,
         ))
@@ -172,60 +173,161 @@ def _classify(r: RawSensor, text: str, optical: bool) -> tuple[SensorKind, float
     return SensorKind.OTHER, r.value, r.thresholds
 
 
-_TO_CANONICAL = {
-    ("dBm", "dBm"): lambda v: v, ("mW", "dBm"): mw_to_dbm, ("uW", "dBm"): lambda v: mw_to_dbm(v / 1000.0),
+_TO_CANONICAL: dict[tuple[str, str], Callable[[float], float]] = {
+    ("mW", "dBm"): mw_to_dbm, ("uW", "dBm"): lambda v: mw_to_dbm(v / 1000.0),
     ("W", "dBm"): lambda v: mw_to_dbm(v * 1000.0),
-    ("mA", "mA"): lambda v: v, ("uA", "mA"): lambda v: v / 1000.0, ("A", "mA"): lambda v: v * 1000.0,
-    ("V", "V"): lambda v: v, ("mV", "V"): lambda v: v / 1000.0,
-    ("C", "C"): lambda v: v,
+    ("uA", "mA"): lambda v: v / 1000.0, ("A", "mA"): lambda v: v * 1000.0,
+    ("mV", "V"): lambda v: v / 1000.0,
 }
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+_IDENTITY = ("vendor", "model", "serial")
 
 
-def _convert(spec: ReadingSpec, raw: object) -> float | None:
-    n = as_int(raw)
+def _number(raw: object) -> float | None:
+    """An INTEGER cell, or a decimal-text one ("-1104.03 "); None for anything else, a list included.
+
+    >>> _number(-541), _number(b"-1104.03 "), _number(b"22.24"), _number(b"1.2,3.4"), _number(b"9" * 30)
+    (-541, -1104.03, 22.24, None, None)
+    """
+    n: float | None = as_int(raw)
     if n is None:
+        text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw if isinstance(raw, str) else None
+        if text is None or not _DECIMAL.fullmatch(text.strip()):
+            return None
+        n = float(text.strip())
+    return n if abs(n) < 2**64 else None  # no SNMP number is larger: a longer digit string is garbage
+
+
+def _reading_value(table: PortTable, spec: ReadingSpec, scale: Scale, raw: object
+                   ) -> tuple[float | None, bool]:
+    """(value in Saksi's unit or None, whether the cell was garbage) for one cell of a reading."""
+    n = _number(raw)
+    if n is None:
+        return None, True
+    if n in table.unavailable or n in spec.unavailable:
+        return None, False
+    if spec.kind.unit == "dBm" and n in table.no_light:
+        return NO_LIGHT_DBM, False
+    unit = scale.unit or spec.kind.unit
+    to_saksi = (lambda v: v) if unit == spec.kind.unit else _TO_CANONICAL[(unit, spec.kind.unit)]
+    return finite(to_saksi(_scaled(n, scale.factor))), False
+
+
+def _scaled(n: float, factor: float) -> float:
+    """n x factor, dividing by an exact integer for decimal factors (no binary rounding noise).
+
+    >>> _scaled(-6020, 0.001), _scaled(28000, 0.0001), _scaled(-541, 0.01), _scaled(6310, 0.1), _scaled(3, 2.5)
+    (-6.02, 2.8, -5.41, 631.0, 7.5)
+    """
+    if 0 < factor < 1:
+        divisor = round(1 / factor)
+        if abs(divisor * factor - 1) < 1e-9:
+            return n / divisor
+    return float(n * factor)
+
+
+def _admitted(table: PortTable, rule: RowFilter | None, row: Mapping[int, object], what: str,
+              skipped: Counter[str]) -> bool | None:
+    """Whether a row filter lets the row through; None (counted) when its cell is missing or garbage."""
+    if rule is None:
+        return True
+    value = as_int(row.get(rule.column))
+    if value is None:
+        skipped[f"{table.name}: {what} column missing or not a number"] += 1
         return None
-    fn = _TO_CANONICAL.get((spec.unit, spec.kind.unit), lambda v: v)
-    return finite(fn(n * spec.factor))
+    return rule.admits(value)
+
+
+def _holds_module(table: PortTable, row: Mapping[int, object], identity: dict[str, str],
+                  skipped: Counter[str]) -> bool:
+    """A module sits in this row: the table's presence column says so, else the row names one."""
+    if table.present is not None:
+        return bool(_admitted(table, table.present, row, "presence", skipped))
+    if table.transceiver:
+        names = [k for k in identity if k in _IDENTITY] or list(identity)
+        return any(identity[k] for k in names)
+    return True
+
+
+def _row_index(table: PortTable, suffix: str) -> tuple[int | None, int | None, bool]:
+    """(index, lane, well-formed) from an index suffix: "5", or "5.2" for ifindex.lane tables."""
+    parts = suffix.split(".")
+    if table.index == "ifindex.lane":
+        index = as_int(parts[0])
+        lane = as_int(parts[1]) if len(parts) == 2 else None
+        return index, lane, index is not None and len(parts) <= 2 and (len(parts) == 1 or lane is not None)
+    index = as_int(suffix)
+    return index, None, index is not None
+
+
+def _port_sensor(table: PortTable, spec: ReadingSpec, row: Mapping[int, object],
+                 cells: Mapping[int, Mapping[str, object]],
+                 suffix: str, index: int, lane: int | None, skipped: Counter[str]) -> Sensor | None:
+    """One reading of one row, with its thresholds; None when the row has no cell for it."""
+    value: float | None = None
+    raw = row.get(spec.prefer.column) if spec.prefer is not None else None
+    if spec.prefer is not None and raw is not None and _number(raw) is not None:
+        value, _ = _reading_value(table, spec, spec.prefer, raw)
+    else:  # no preferred text, or text that is not one number (a lane list): the integer column speaks
+        raw = row.get(spec.column)
+        if raw is None:
+            if cells.get(spec.column):  # the device has this column, but not for this row
+                skipped[f"{table.name}: {spec.kind.value} missing"] += 1
+            return None
+        value, garbage = _reading_value(table, spec, spec.scale, raw)
+        if garbage:
+            skipped[f"{table.name}: {spec.kind.value} not a number"] += 1
+    limits: dict[str, float | None] = {}
+    for name, column in spec.thresholds.items():
+        raw_limit = row.get(column)
+        limits[name] = None
+        if raw_limit is not None:
+            limits[name], garbage = _reading_value(table, spec, spec.threshold_scale(column), raw_limit)
+            if garbage:
+                skipped[f"{table.name}: {spec.kind.value} {name} not a number"] += 1
+    return Sensor(
+        sensor_id=f"{table.source}:{suffix}:{spec.kind.value}", kind=spec.kind, value=value,
+        thresholds=Thresholds(**limits), source=table.source, descr=f"{table.name} {suffix} {spec.kind.value}",
+        ifindex=index, lane=lane, entity_index=index if table.index == "entity" else None,
+        status="ok" if value is not None else "unavailable",
+    )
 
 
 def parse_port_table(spec: PortTable, walk: WalkResult, skipped: Counter[str]
                      ) -> tuple[list[Sensor], list[Transceiver]]:
-    """A vendor table with a row per port: readings (with thresholds) and, when given, module identity."""
+    """A vendor table with a row per port: module identity and readings (with thresholds) in Saksi's units.
+
+    Rows without a module (by the table's presence column, else by an empty identity) give nothing;
+    readings are kept only where the module has diagnostics. A garbage cell never raises: it is
+    counted in `skipped` and its value is None. For an `entity` table, `ifindex` holds the
+    entPhysicalIndex until the caller places it on a port.
+    """
     sensors: list[Sensor] = []
     modules: list[Transceiver] = []
-    col = {c: walk.column(f"{spec.oid}.{c}") for c in {int(o.rsplit(".", 1)[1]) for o in spec.column_oids()}}
-    suffixes = sorted({s for c in col.values() for s in c}, key=lambda s: tuple(int(x) for x in s.split(".")
-                                                                                if x.isdigit()))
+    cells = {c: walk.column(f"{spec.oid}.{c}") for c in spec.columns()}
+    suffixes = sorted({s for c in cells.values() for s in c},
+                      key=lambda s: tuple(int(x) for x in s.split(".") if x.isdigit()))
     for suffix in suffixes:
-        parts = suffix.split(".")
-        ifindex = as_int(parts[0])
-        lane = as_int(parts[1]) if spec.index == "ifindex.lane" and len(parts) > 1 else None
-        if ifindex is None:
+        index, lane, ok = _row_index(spec, suffix)
+        if index is None or not ok:
             skipped[f"{spec.name}: row with a non-numeric index"] += 1
             continue
-        if spec.present and as_int(col[int(spec.present["column"])].get(suffix)) not in spec.present["values"]:
+        row = {c: col[suffix] for c, col in cells.items() if suffix in col}
+        identity = {name: as_text(row.get(c)) for name, c in spec.transceiver.items()}
+        if not _holds_module(spec, row, identity, skipped):
+            continue
+        if spec.transceiver:
+            modules.append(Transceiver(
+                vendor=identity.get("vendor", ""), model=identity.get("model", ""),
+                serial=identity.get("serial", ""), type=identity.get("type", ""),
+                revision=identity.get("revision", ""), ifindex=index, source=spec.source,
+            ))
+        if not _admitted(spec, spec.dom, row, "diagnostics", skipped):
             continue
         for r in spec.readings:
-            raw = col[r.column].get(suffix)
-            if raw is None:
-                continue
-            value = _convert(r, raw)
-            if value is None:
-                skipped[f"{spec.name}: {r.kind.value} not a number"] += 1
-            t = {name: _convert(r, col[c].get(suffix)) for name, c in r.thresholds.items()}
-            sensors.append(Sensor(
-                sensor_id=f"{spec.source}:{suffix}:{r.kind.value}", kind=r.kind, value=value,
-                thresholds=Thresholds(**t), source=spec.source, descr=f"{spec.name} {suffix} {r.kind.value}",
-                ifindex=ifindex, lane=lane, status="ok" if value is not None else "unavailable",
-            ))
-        if spec.transceiver:
-            f = {name: as_text(col[c].get(suffix)) for name, c in spec.transceiver.items()}
-            if f.get("serial") or f.get("model"):
-                modules.append(Transceiver(
-                    vendor=f.get("vendor", ""), model=f.get("model", ""), serial=f.get("serial", ""),
-                    type=f.get("type", ""), revision=f.get("revision", ""), ifindex=ifindex, source=spec.source,
-                ))
+            sensor = _port_sensor(spec, r, row, cells, suffix, index, lane, skipped)
+            if sensor is not None:
+                sensors.append(sensor)
     return sensors, modules
 
 
