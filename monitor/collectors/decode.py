@@ -22,8 +22,12 @@ def as_int(v: object) -> int | None:
         v = v.decode("ascii", "replace")
     if isinstance(v, str):
         s = v.strip()
-        if s.lstrip("-").isdigit():
-            return int(s)
+        digits = s.removeprefix("-")
+        if digits.isascii() and digits.isdigit():  # str.isdigit alone lets "²" and "--5" through to int()
+            try:
+                return int(s)
+            except ValueError:  # longer than Python converts (sys.get_int_max_str_digits)
+                return None
     return None
 
 
@@ -54,7 +58,7 @@ def as_oid(v: object) -> str | None:
     >>> as_oid("1.3.6.1.2.1.2.2.1.1.5"), as_oid(b"garbage"), as_oid(5)
     ('1.3.6.1.2.1.2.2.1.1.5', None, None)
     """
-    if isinstance(v, str) and v and all(p.isdigit() for p in v.split(".")):
+    if isinstance(v, str) and v.isascii() and all(p.isdigit() for p in v.split(".")):
         return v
     return None
 

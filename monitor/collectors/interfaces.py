@@ -14,6 +14,7 @@ IF_X_TABLE = "1.3.6.1.2.1.31.1.1.1"
 _IF = {2: "descr", 3: "type", 4: "mtu", 5: "speed", 6: "mac", 7: "admin", 8: "oper", 9: "last_change",
        10: "in_octets", 13: "in_discards", 14: "in_errors", 16: "out_octets", 19: "out_discards", 20: "out_errors"}
 _IFX = {1: "name", 6: "hc_in_octets", 10: "hc_out_octets", 15: "high_speed", 18: "alias"}
+_TEXT = {"descr", "mac", "name", "alias"}  # every other column is a number
 IF_COLUMNS = [f"{IF_TABLE}.{c}" for c in _IF]
 IFX_COLUMNS = [f"{IF_X_TABLE}.{c}" for c in _IFX]
 
@@ -56,6 +57,8 @@ def parse_interfaces(if_walk: WalkResult, ifx_walk: WalkResult | None, skipped: 
         admin, oper = as_int(r.get("admin")), as_int(r.get("oper"))
         if admin is not None and admin not in ADMIN or oper is not None and oper not in OPER:
             skipped["interface status outside IF-MIB's enumeration"] += 1
+        if bad := sum(1 for row in (r, x) for k, v in row.items() if k not in _TEXT and as_int(v) is None):
+            skipped["interface value not a number"] += bad
         ports.append(Port(
             ifindex=idx,
             name=canonical_port(name or descr),

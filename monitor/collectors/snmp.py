@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pyasn1.type import univ
+from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch import asyncio as hl
-from pysnmp.proto import rfc1902, rfc1905
+from pysnmp.proto import errind, rfc1902, rfc1905
 
 from monitor.errors import SnmpAuthError, SnmpError, SnmpTimeout
 
@@ -38,8 +39,18 @@ _PRIV = {
     "AES192": hl.usmAesCfb192Protocol,
     "AES256": hl.usmAesCfb256Protocol,
 }
-_V3_AUTH_ERRORS = ("unknownUserName", "wrongDigest", "unknownEngineID", "decryptionError", "unsupportedSecLevel",
-                   "notInTimeWindow", "authorizationError")
+# pysnmp's USM error indications, with what an operator should check for each.
+_V3_AUTH_ERRORS: dict[type[errind.ErrorIndication], str] = {
+    errind.WrongDigest: "wrong auth key or auth protocol",
+    errind.DecryptionError: "wrong privacy key or privacy protocol",
+    errind.UnknownUserName: "the agent does not know this user",
+    errind.UnknownSecurityName: "the agent does not know this user",
+    errind.UnsupportedSecurityLevel: "the agent wants another security level (auth/priv) for this user",
+    errind.NotInTimeWindow: "the agent's engine boots/time do not match (clock or engine ID)",
+    errind.UnknownEngineID: "the agent's engine ID is unknown",
+    errind.AuthenticationError: "authentication failed",
+    errind.AuthenticationFailure: "authentication failed",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +125,12 @@ class PysnmpClient:
     async def _transport(self, t: SnmpTarget) -> hl.UdpTransportTarget:
         key = (t.host, t.port, t.timeout, t.retries)
         if key not in self._targets:
-            self._targets[key] = await hl.UdpTransportTarget.create(
-                (t.host, t.port), timeout=t.timeout, retries=t.retries
-            )
+            try:
+                self._targets[key] = await hl.UdpTransportTarget.create(
+                    (t.host, t.port), timeout=t.timeout, retries=t.retries
+                )
+            except PySnmpError as exc:  # an unresolvable name or a bad address: not a bug, an answer
+                raise SnmpError(f"{t.host}:{t.port}: bad address: {str(exc).split(' caused by ')[0]}") from None
         return self._targets[key]
 
     @staticmethod
@@ -135,10 +149,12 @@ class PysnmpClient:
     def _check(t: SnmpTarget, error_indication: object, error_status: object, index: object) -> None:
         if error_indication:
             text = str(error_indication)
-            if "timeout" in text.lower() or "No SNMP response" in text:
+            if isinstance(error_indication, errind.RequestTimedOut) or "timeout" in text.lower():
                 raise SnmpTimeout(f"{t.host}:{t.port}: no SNMP response (timeout {t.timeout}s, {t.retries} retries)")
-            if any(k.lower() in text.lower().replace(" ", "") for k in _V3_AUTH_ERRORS):
-                raise SnmpAuthError(f"{t.host}:{t.port}: SNMPv3 authentication failed: {text}")
+            hint = next((h for cls, h in _V3_AUTH_ERRORS.items() if isinstance(error_indication, cls)), None)
+            if hint is not None:
+                raise SnmpAuthError(f"{t.host}:{t.port}: SNMPv3 authentication failed for user {t.user!r}: "
+                                    f"{hint} (agent: {text})")
             raise SnmpError(f"{t.host}:{t.port}: {text}")
         if error_status and int(error_status) != 0:
             raise SnmpError(f"{t.host}:{t.port}: agent error {error_status.prettyPrint()} at varbind {index}")
