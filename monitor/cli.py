@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,7 +15,15 @@ from rich.console import Console
 
 from monitor.collectors.snmp import PysnmpClient, SnmpTarget
 from monitor.errors import SaksiError
-from monitor.inventory import Device, InventoryError, load_inventory
+from monitor.inventory import (
+    AUTH_PROTOCOLS,
+    MIN_V3_KEY_LENGTH,
+    PRIV_PROTOCOLS,
+    SNMP_VERSIONS,
+    Device,
+    InventoryError,
+    load_inventory,
+)
 from monitor.names import canonical_port
 from monitor.poll import poll_device
 from monitor.report import render, snapshot_json
@@ -45,6 +54,31 @@ def target_for(device: Device) -> SnmpTarget:
         priv_protocol=c.priv_protocol, priv_key=reveal(c.priv_key), context=c.context or "",
         timeout=device.timeout, retries=device.retries,
     )
+
+
+def _option_problem(t: SnmpTarget) -> str | None:
+    """What is wrong with the --host options, in the words of the options (pysnmp would raise a traceback)."""
+    if t.version not in SNMP_VERSIONS:
+        return f"--snmp-version must be one of {', '.join(SNMP_VERSIONS)}"
+    if not 1 <= t.port <= 65535:
+        return "--port must be between 1 and 65535"
+    if not (math.isfinite(t.timeout) and t.timeout > 0) or t.retries < 0:
+        return "--timeout must be > 0 seconds and --retries >= 0"
+    if t.version != "3":
+        return None if t.community else "--community must not be empty"
+    if not t.user:
+        return "SNMPv3 needs --v3-user"
+    for kind, proto, key, choices in (("auth", t.auth_protocol, t.auth_key, AUTH_PROTOCOLS),
+                                      ("priv", t.priv_protocol, t.priv_key, PRIV_PROTOCOLS)):
+        if proto is not None and proto.upper() not in choices:
+            return f"--v3-{kind}-protocol must be one of {', '.join(choices)}"
+        if (proto is None) != (key is None):
+            return f"--v3-{kind}-protocol and --v3-{kind}-key must be given together"
+        if key is not None and len(key) < MIN_V3_KEY_LENGTH:
+            return f"--v3-{kind}-key must be at least {MIN_V3_KEY_LENGTH} characters"
+    if t.priv_protocol and not t.auth_protocol:
+        return "SNMPv3 privacy (--v3-priv-protocol) needs authentication (--v3-auth-protocol)"
+    return None
 
 
 def _fail(message: str) -> typer.Exit:
@@ -85,6 +119,8 @@ def check(
             auth_protocol=v3_auth_protocol, auth_key=v3_auth_key, priv_protocol=v3_priv_protocol,
             priv_key=v3_priv_key, context=v3_context, timeout=timeout, retries=retries,
         )
+        if (problem := _option_problem(target)) is not None:
+            raise _fail(problem)
         name, wanted_port = host, (args[0] if args else None)
     else:
         if not args or len(args) > 2:
@@ -127,6 +163,15 @@ async def _poll_once(name: str, target: SnmpTarget):  # type: ignore[no-untyped-
         return await poll_device(name, target, client)
     finally:
         client.close()
+
+
+def _add_subcommands() -> None:
+    from monitor.lab.cli import app as lab_app
+
+    app.add_typer(lab_app, name="lab")
+
+
+_add_subcommands()
 
 
 def main() -> None:

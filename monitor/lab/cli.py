@@ -1,0 +1,126 @@
+"""`saksi lab`: run scenarios on a simulated site, keep one up for manual work, or show the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from monitor.errors import SaksiError
+from monitor.lab import runner, scenario
+from monitor.model import Snapshot
+from monitor.names import short_port
+
+app = typer.Typer(no_args_is_help=True, help="The lab: simulated switches on 127.0.0.1 that you can break.")
+DEMO = Path(__file__).parent / "scenarios" / "sfp-moved-on-core.yaml"
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 140)
+
+
+def _load(path: Path) -> scenario.Scenario:
+    try:
+        return scenario.load(path)
+    except SaksiError as exc:
+        sys.stderr.write(f"saksi: {exc}\n")
+        raise typer.Exit(2) from None
+
+
+@app.command("run")
+def run_cmd(path: Annotated[Path, typer.Argument(help="scenario YAML")],
+            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Play a scenario against the real monitor on a simulated clock and report what it concluded."""
+    scn = _load(path)
+    result = asyncio.run(runner.run(scn))
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+        return
+    show_run(result, scn, _console())
+
+
+def _port_view(s: Snapshot) -> dict[str, tuple[str, str, str]]:
+    out = {}
+    for p in s.ports:
+        t, n = s.transceiver_in(p.ifindex), s.neighbor_on(p.ifindex)
+        out[short_port(p.name)] = (p.oper, t.serial if t else "-", f"{n.sys_name} {n.port}" if n else "-")
+    return out
+
+
+def show_run(result: runner.RunResult, scn: scenario.Scenario, console: Console) -> None:
+    console.print(f"[bold]{scn.name}[/]: {result.polls} poll rounds over {scn.run_until:g} simulated seconds")
+    for step in scn.steps:
+        args = " ".join(f"{k}={v}" for k, v in step.args.items())
+        console.print(f"  t={step.at:g}s  {step.do} {args}")
+    first_change = min((s.at for s in scn.steps), default=0.0)
+    table = Table(title="What the monitor saw (ports whose state, module or neighbour changed)")
+    for col in ("device", "port", "before (oper / module / neighbour)", "after"):
+        table.add_column(col)
+    for device, snaps in result.snapshots.items():
+        before = next((s for s in reversed(snaps) if s.taken_at < first_change), snaps[0])
+        after = snaps[-1]
+        if not after.reachable or not before.reachable:
+            table.add_row(device, "-", "reachable" if before.reachable else "unreachable",
+                          "reachable" if after.reachable else "unreachable")
+            continue
+        b, a = _port_view(before), _port_view(after)
+        for port in b.keys() | a.keys():
+            if b.get(port) != a.get(port):
+                table.add_row(device, port, " / ".join(b.get(port, ("-",) * 3)), " / ".join(a.get(port, ("-",) * 3)))
+    console.print(table)
+    if result.incidents:
+        for inc in result.incidents:
+            console.print(f"[red]incident[/] {inc['cause']} {inc['device']} {inc['port']}: {inc['summary']}")
+
+
+@app.command("demo")
+def demo() -> None:
+    """The SFP story: a backbone module moved on the core switch, and what Saksi saw."""
+    scn = _load(DEMO)
+    console = _console()
+    console.print("[bold]Saksi demo[/] — a simulated customer site on 127.0.0.1 (real SNMP over UDP, "
+                  "simulated clock)\n")
+    result = asyncio.run(runner.run(scn))
+    show_run(result, scn, console)
+
+
+@app.command("up")
+def up(path: Annotated[Path, typer.Argument(help="scenario YAML")]) -> None:
+    """Keep the scenario's site running in real time (steps at their times); Ctrl-C stops it."""
+    scn = _load(path)
+    asyncio.run(_up(scn, _console()))
+
+
+async def _up(scn: scenario.Scenario, console: Console) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    lab = await runner.start(scn, clock=lambda: loop.time() - start)
+    for name, port in lab.ports.items():
+        console.print(f"{name}: snmp 127.0.0.1:{port} community {runner.LAB_COMMUNITY}  "
+                      f"(saksi check --host 127.0.0.1 --port {port} --community {runner.LAB_COMMUNITY})")
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    pending = list(scn.steps)
+    try:
+        while not stop.is_set():
+            now = loop.time() - start
+            while pending and pending[0].at <= now:
+                step = pending.pop(0)
+                scenario.apply(lab.site, scn, step)
+                lab.site.settle(now)
+                console.print(f"t={now:.0f}s applied step {step.number}: {step.do}")
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except TimeoutError:
+                pass
+    finally:
+        lab.close()
+        console.print("lab stopped")

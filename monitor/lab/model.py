@@ -1,0 +1,270 @@
+"""The physical model of a lab site: devices, cages, modules and cables, on a simulated clock.
+
+Everything a switch would show is derived from this state (monitor.lab.mib renders it as SNMP):
+a port is up only when both ends are powered and admin-up and, for fibre, both cages hold working
+modules of compatible media joined by a cable with light above the receiver's sensitivity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from monitor.names import canonical_port, short_port
+from monitor.units import NO_LIGHT_DBM
+
+FIBRE_MEDIA = {"1000base-sx", "1000base-lx", "1000base-zx", "10gbase-sr", "10gbase-lr", "10gbase-er",
+               "25gbase-sr", "25gbase-lr", "100gbase-sr4", "100gbase-lr4"}
+
+
+def jitter(key: str, scale: float) -> float:
+    """Deterministic noise in [-scale, scale] for a key (module serial + time): replays are identical."""
+    h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big")
+    return (h / 0xFFFFFFFF * 2 - 1) * scale
+
+
+@dataclass
+class Module:
+    """A transceiver; it keeps its serial wherever it goes, and the cable end plugged into it."""
+
+    vendor: str
+    model: str
+    serial: str
+    media: str
+    tx_dbm: float = -5.0
+    sensitivity_dbm: float = -20.0
+    thresholds: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)  # kind -> la, lw, hw, ha
+    temperature_c: float = 34.0
+    voltage_v: float = 3.3
+    bias_ma: float = 6.0
+    failed: bool = False
+    cable: Cable | None = None
+
+    @property
+    def type_name(self) -> str:
+        return {"1000base-sx": "1000BaseSX SFP", "1000base-lx": "1000BaseLX SFP", "1000base-zx": "1000BaseZX SFP",
+                "10gbase-sr": "SFP-10GBase-SR", "10gbase-lr": "SFP-10GBase-LR"}.get(self.media, self.media.upper())
+
+    def compatible(self, other: Module) -> bool:
+        return self.media == other.media or (self.media.split("base")[0] == other.media.split("base")[0]
+                                             and self.media[-2:] == other.media[-2:])
+
+
+@dataclass
+class Cable:
+    """A patch cable; an end is a socket (a module, or a copper port) or None when it hangs loose."""
+
+    media: str  # "fibre" | "copper"
+    loss_db: float = 0.5
+    ends: list[object | None] = field(default_factory=lambda: [None, None])
+
+    def other(self, socket: object) -> object | None:
+        if self.ends[0] is socket:
+            return self.ends[1]
+        if self.ends[1] is socket:
+            return self.ends[0]
+        return None
+
+
+@dataclass
+class Host:
+    """A plain end host on copper (a PC, a printer): always on, never polled."""
+
+    name: str
+
+
+@dataclass
+class LabPort:
+    device: LabDevice
+    index: int  # 1-based position
+    ifindex: int
+    name: str  # canonical
+    cage: bool
+    module: Module | None = None
+    cable: Cable | None = None  # copper ports only; a cage's cable hangs off its module
+    rx_override_dbm: float | None = None  # degrade_optics: the light reaching this port
+    crc_per_s: int = 0
+    in_errors: int = 0
+    in_octets: int = 0
+    out_octets: int = 0
+    oper_up: bool = False
+    last_change: float = 0.0  # simulated time of the last oper change
+
+    @property
+    def short(self) -> str:
+        return short_port(self.name)
+
+    @property
+    def socket(self) -> object | None:
+        return self.module if self.cage else self
+
+    @property
+    def plugged_cable(self) -> Cable | None:
+        if self.cage:
+            return self.module.cable if self.module is not None else None
+        return self.cable
+
+    @property
+    def admin_up(self) -> bool:
+        return "shutdown" not in self.device.interface_config(self.name)
+
+
+@dataclass
+class LabDevice:
+    name: str
+    platform: str
+    profile: dict[str, object]
+    ports: dict[str, LabPort] = field(default_factory=dict)
+    powered: bool = True
+    booted_at: float = -86400.0 * 30  # a month of uptime before the scenario starts
+    down_until: float | None = None  # rebooting until this time
+    config_global: list[str] = field(default_factory=list)
+    config_interfaces: dict[str, list[str]] = field(default_factory=dict)
+    entity_changed_at: float = -86400.0 * 30
+
+    def port(self, name: str) -> LabPort:
+        canon = canonical_port(name)
+        if canon in self.ports:
+            return self.ports[canon]
+        for p in self.ports.values():
+            if name in (p.short, p.name):
+                return p
+        raise KeyError(f"{self.name} has no port {name!r}")
+
+    def interface_config(self, port: str) -> list[str]:
+        return self.config_interfaces.setdefault(port, [])
+
+    def alive(self, now: float) -> bool:
+        return self.powered and (self.down_until is None or now >= self.down_until)
+
+    def running_config(self) -> str:
+        lines = ["!", f"hostname {self.name}", "!", *self.config_global, "!"]
+        for name in sorted(self.ports, key=lambda n: self.ports[n].index):
+            lines.append(f"interface {name}")
+            lines += [f" {line}" for line in self.config_interfaces.get(name, [])]
+            lines.append("!")
+        lines.append("end")
+        return "\n".join(lines) + "\n"
+
+
+class LabSite:
+    """The whole site on one clock; `settle(now)` re-derives link state after every change."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, LabDevice] = {}
+        self.hosts: dict[str, Host] = {}
+        self.cables: list[Cable] = []
+        self.now = 0.0
+        self.version = 0  # bumps on every settle: agents cache their MIB view per version
+        self.last_removed: Module | None = None
+
+    # -- physics -------------------------------------------------------------------------
+    def peer_of(self, port: LabPort) -> object | None:
+        """The socket at the other end of this port's cable (module, copper port, or host)."""
+        cable = port.plugged_cable
+        if cable is None:
+            return None
+        return cable.other(port.socket)
+
+    def port_of_socket(self, socket: object) -> LabPort | None:
+        if isinstance(socket, LabPort):
+            return socket
+        if isinstance(socket, Module):
+            for d in self.devices.values():
+                for p in d.ports.values():
+                    if p.module is socket:
+                        return p
+        return None
+
+    def tx_of(self, port: LabPort) -> float:
+        if not port.device.alive(self.now) or not port.admin_up:
+            return NO_LIGHT_DBM
+        if port.module is None or port.module.failed:
+            return NO_LIGHT_DBM
+        return port.module.tx_dbm
+
+    def rx_dbm(self, port: LabPort) -> float:
+        """The light reaching this port's module (what its DOM shows)."""
+        if port.module is None:
+            return NO_LIGHT_DBM
+        peer = self.peer_of(port)
+        peer_port = self.port_of_socket(peer) if peer is not None else None
+        cable = port.plugged_cable
+        if peer_port is None or not isinstance(peer, Module) or cable is None:
+            light = NO_LIGHT_DBM
+        else:
+            tx = self.tx_of(peer_port)
+            light = NO_LIGHT_DBM if tx <= NO_LIGHT_DBM else tx - cable.loss_db
+        if port.rx_override_dbm is not None and light > NO_LIGHT_DBM:
+            light = min(light, port.rx_override_dbm)
+        return light
+
+    def _side_ok(self, port: LabPort) -> bool:
+        if not port.device.alive(self.now) or not port.admin_up:
+            return False
+        if port.cage:
+            return port.module is not None and not port.module.failed
+        return True
+
+    def link_up(self, port: LabPort) -> bool:
+        if not self._side_ok(port):
+            return False
+        cable = port.plugged_cable
+        peer = self.peer_of(port)
+        if cable is None or peer is None:
+            return False
+        if isinstance(peer, Host):
+            return not port.cage and cable.media == "copper"
+        peer_port = self.port_of_socket(peer)
+        if peer_port is None or not self._side_ok(peer_port):
+            return False
+        if port.cage != peer_port.cage:
+            return False
+        if port.cage:
+            assert port.module is not None and peer_port.module is not None
+            if cable.media != "fibre" or not port.module.compatible(peer_port.module):
+                return False
+            return (self.rx_dbm(port) >= port.module.sensitivity_dbm
+                    and self.rx_dbm(peer_port) >= peer_port.module.sensitivity_dbm)
+        return cable.media == "copper"
+
+    def settle(self, now: float) -> list[tuple[LabPort, bool]]:
+        """Advance counters to `now` and re-derive every port's oper state; returns the ports that changed."""
+        dt = max(0.0, now - self.now)
+        self.now = now
+        self.version += 1
+        changed = []
+        for d in self.devices.values():
+            if d.down_until is not None and now >= d.down_until:
+                d.down_until = None
+            for p in d.ports.values():
+                if p.oper_up and dt:
+                    rate = 125_000 + int(abs(jitter(f"{d.name}{p.name}", 1.0)) * 2_000_000)
+                    p.in_octets += int(rate * dt)
+                    p.out_octets += int(rate * dt * 0.7)
+                if p.crc_per_s and p.oper_up:
+                    p.in_errors += int(p.crc_per_s * dt)
+                up = self.link_up(p)
+                if up != p.oper_up:
+                    p.oper_up, p.last_change = up, now
+                    changed.append((p, up))
+        return changed
+
+    # -- wiring helpers used by the scenario builder and actions ---------------------------------
+    def socket(self, ref: str) -> tuple[object, LabPort | None]:
+        """'DEVICE:PORT' -> (socket, port); 'HOST' -> (host, None)."""
+        if ":" not in ref:
+            host = self.hosts.setdefault(ref, Host(ref))
+            return host, None
+        dev, port = ref.split(":", 1)
+        p = self.devices[dev].port(port)
+        return p.socket, p
+
+    def connect(self, a: LabPort, b_ref: str, media: str, loss_db: float = 0.5) -> Cable:
+        peer, _ = self.socket(b_ref)
+        cable = Cable(media=media, loss_db=loss_db, ends=[a.socket, peer])
+        for sock in (a.socket, peer):
+            if isinstance(sock, Module | LabPort):
+                sock.cable = cable
+        self.cables.append(cable)
+        return cable
