@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from monitor.health import problems
-from monitor.model import DOM_KEYS, Port, Sensor, Snapshot, Thresholds
+from monitor.model import DOM_KEYS, CliView, Port, Sensor, Snapshot, Thresholds
 
 
 def _thresholds(t: Thresholds) -> dict[str, float | None]:
@@ -70,6 +70,47 @@ def snapshot_json(snap: Snapshot, ports: list[Port] | None = None) -> dict[str, 
         "skipped": dict(snap.skipped),
         "healthy": not found,
         "problems": found,
+        "ssh": None if snap.cli is None else ssh_json(snap.cli, None if ports is None else {p.name for p in chosen}),
+    }
+
+
+def ssh_json(v: CliView, ports: set[str] | None = None) -> dict[str, Any]:
+    """What SSH read, each value with its `source` (the command); the configuration text itself is never shown."""
+    names = [p.name for p in v.ports] + [m.port for m in v.modules] + [r.port for r in v.readings] + \
+        [n.local_port for n in v.neighbors]
+    out_ports = []
+    for name in dict.fromkeys(names):
+        if ports is not None and name not in ports:
+            continue
+        p, m, n, readings = v.port(name), v.module_in(name), v.neighbor_on(name), v.readings_of(name)
+        dom: dict[str, Any] | None = None
+        if readings:
+            dom = {"source": readings[0].source, "thresholds": {}}
+            for r in readings:
+                dom.setdefault(DOM_KEYS[r.kind], r.value)
+                if not r.thresholds.is_empty():
+                    dom["thresholds"][DOM_KEYS[r.kind]] = _thresholds(r.thresholds)
+        out_ports.append({
+            "name": name,
+            "status": None if p is None else {"status": p.status, "admin": p.admin, "oper": p.oper, "vlan": p.vlan,
+                                              "description": p.description, "speed": p.speed, "type": p.type,
+                                              "source": p.source},
+            "transceiver": None if m is None else {"vendor": m.vendor, "model": m.model, "serial": m.serial,
+                                                   "type": m.descr, "revision": m.revision, "source": m.source},
+            "dom": dom,
+            "neighbor": None if n is None else {"sys_name": n.sys_name, "port": n.port, "chassis_id": n.chassis_id,
+                                                "source": n.source},
+        })
+    return {
+        "ok": v.ok, "error": v.error, "platform": v.platform, "duration_s": round(v.duration_s, 3),
+        "commands": [{"role": c.role, "command": c.command, "status": c.status.value, "rows": c.rows,
+                      "error": c.error} for c in v.commands],
+        "ports": out_ports,
+        "inventory": [{"name": i.name, "descr": i.descr, "model": i.model, "serial": i.serial, "source": i.source}
+                      for i in v.inventory],
+        "config": {"fetched": v.config is not None, "version": v.config_version},
+        "disagreements": [{"port": d.port, "field": d.field, "snmp": d.snmp, "ssh": d.ssh}
+                          for d in v.disagreements if ports is None or d.port in ports],
     }
 
 
@@ -97,5 +138,12 @@ def render(snap: Snapshot, ports: list[Port] | None, console: Console) -> None:
     console.print(table)
     for prob in data["problems"]:
         console.print(f"[red]problem[/] {prob}")
+    ssh = data["ssh"]
+    if ssh is not None:
+        failed = [c for c in ssh["commands"] if c["status"] in ("error", "timeout")]
+        console.print(f"ssh: {'ok' if ssh['ok'] else 'failed: ' + str(ssh['error'])}"
+                      + "".join(f"; {c['command']}: {c['error']}" for c in failed))
+        for d in ssh["disagreements"]:
+            console.print(f"[yellow]disagreement[/] {d['port']} {d['field']}: snmp {d['snmp']} / ssh {d['ssh']}")
     if data["healthy"]:
         console.print("[green]healthy[/]")
