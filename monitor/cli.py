@@ -26,6 +26,7 @@ from monitor.inventory import (
 )
 from monitor.names import canonical_port
 from monitor.poll import poll_device
+from monitor.targets import target_for
 from monitor.report import render, snapshot_json
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Saksi: the witness of what changed on your network.")
@@ -39,21 +40,6 @@ DEFAULT_INVENTORY = Path("inventory")
 def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log what happens")] = False) -> None:
     if verbose:
         logging.getLogger().setLevel(logging.INFO)
-
-
-def target_for(device: Device) -> SnmpTarget:
-    """The SNMP target of an inventory device; secrets are revealed only here, at the edge."""
-    c = device.snmp
-
-    def reveal(s: object) -> str | None:
-        return None if s is None else s.reveal()  # type: ignore[attr-defined]
-
-    return SnmpTarget(
-        host=device.host, port=device.port, version=c.version, community=reveal(c.community) or "",
-        user=c.user or "", auth_protocol=c.auth_protocol, auth_key=reveal(c.auth_key),
-        priv_protocol=c.priv_protocol, priv_key=reveal(c.priv_key), context=c.context or "",
-        timeout=device.timeout, retries=device.retries,
-    )
 
 
 def _option_problem(t: SnmpTarget) -> str | None:
@@ -104,12 +90,14 @@ def check(
     timeout: Annotated[float, typer.Option(help="seconds per SNMP request")] = 2.0,
     retries: Annotated[int, typer.Option(help="retries per SNMP request")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print the snapshot as JSON")] = False,
+    no_ssh: Annotated[bool, typer.Option("--no-ssh", help="skip SSH even when the device has SSH credentials")] = False,
 ) -> None:
     """Poll one device now and show each port, its module, optics and neighbour.
 
     Exit code: 0 healthy, 1 a problem was found, 2 the device could not be polled.
     """
     args = list(args or [])
+    device = None
     if host is not None:
         if len(args) > 1:
             raise _fail("with --host give at most one PORT")
@@ -139,6 +127,10 @@ def check(
         snap = asyncio.run(_poll_once(name, target))
     except SaksiError as exc:
         raise _fail(str(exc)) from None
+    if device is not None and device.ssh is not None and not no_ssh:
+        from monitor.collectors.ssh import attach, collect_device
+
+        snap = attach(snap, asyncio.run(collect_device(device)))
     if not snap.reachable:
         if as_json:
             console.print_json(json.dumps(snapshot_json(snap)))
@@ -169,6 +161,11 @@ def _add_subcommands() -> None:
     from monitor.lab.cli import app as lab_app
 
     app.add_typer(lab_app, name="lab")
+    from monitor import run_cli
+
+    run_cli.register(app)
+    from monitor.config_cli import app as config_app; app.add_typer(config_app, name="config")  # noqa: E702
+    __import__("monitor.state_cli", fromlist=["register"]).register(app)
 
 
 _add_subcommands()

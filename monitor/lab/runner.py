@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from monitor.collectors.snmp import PysnmpClient, SnmpTarget
+from monitor.collectors.traps import Trap, TrapReceiver, listen
 from monitor.lab import mib
 from monitor.lab.agent import COLD_START, ENT_CONFIG_CHANGE, LINK_DOWN, LINK_UP, MibView, encode_trap, serve
 from monitor.lab.mib import ticks
 from monitor.lab.model import LabPort, LabSite
 from monitor.lab.scenario import Scenario, apply, build
+from monitor.lab.ssh import LabSsh, start_ssh
+from monitor.correlate import Correlator
+from monitor.incidents import IncidentSink
 from monitor.model import Snapshot
 from monitor.poll import poll_device
+from monitor.topology import Topology
+from monitor.witness import Witness
 
 log = logging.getLogger(__name__)
 LAB_COMMUNITY = "saksi-lab"
@@ -37,6 +46,8 @@ class Lab:
     traps: list[dict[str, Any]] = field(default_factory=list)  # every trap sent, for the report
     _transports: list[asyncio.DatagramTransport] = field(default_factory=list)
     _entity_seen: dict[str, float] = field(default_factory=dict)
+    ssh: LabSsh | None = None  # one SSH server per device (monitor.lab.ssh); lab_device() gives the login
+    _ssh_dir: tempfile.TemporaryDirectory[str] | None = None
 
     def target(self, device: str, timeout: float = 0.3, retries: int = 0) -> SnmpTarget:
         return SnmpTarget(host="127.0.0.1", port=self.ports[device], community=LAB_COMMUNITY, timeout=timeout,
@@ -45,6 +56,10 @@ class Lab:
     def close(self) -> None:
         for t in self._transports:
             t.close()
+        if self.ssh is not None:
+            self.ssh.close()
+        if self._ssh_dir is not None:
+            self._ssh_dir.cleanup()
 
     def send_trap(self, device: str, trap_oid: str, port: LabPort | None = None) -> None:
         """Send the trap a real switch would (from its own agent socket) and record it."""
@@ -75,10 +90,13 @@ class Lab:
             self.send_trap(name, ENT_CONFIG_CHANGE)
 
 
-async def start(scn: Scenario, clock: Callable[[], float] | None = None) -> Lab:
-    """Build the site and start one agent per device; `clock` gives the time the agents show."""
+async def start(scn: Scenario, clock: Callable[[], float] | None = None, ssh: bool = True) -> Lab:
+    """Build the site and start one agent (and one SSH server) per device; `clock` gives the time they show."""
     site = build(scn)
     lab = Lab(scn, site)
+    if ssh:
+        lab._ssh_dir = tempfile.TemporaryDirectory(prefix="saksi-lab-ssh-")
+        lab.ssh = start_ssh(site, Path(lab._ssh_dir.name), secrets.token_urlsafe(16))
     for name, dev in site.devices.items():
         cache: dict[int, MibView] = {}
 
@@ -104,6 +122,7 @@ class RunResult:
     incidents: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     traps: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     def at(self, device: str, t: float) -> Snapshot:
         """The last snapshot of a device taken at or before simulated time t."""
@@ -138,15 +157,41 @@ def _explicit_trap(lab: Lab, args: dict[str, Any]) -> None:
         lab.send_trap(dev.name, ENT_CONFIG_CHANGE)
 
 
-async def run(scn: Scenario, trap_sink: tuple[str, int] | None = None) -> RunResult:
-    """Play the scenario: steps at their times, a poll round every poll_interval."""
+async def run(scn: Scenario, trap_sink: tuple[str, int] | None = None, pipeline: IncidentSink | None = None,
+              on_round: Callable[[list[Snapshot], float], None] | None = None) -> RunResult:
+    """Play the scenario: steps at their times, a poll round every poll_interval.
+
+    With `site.traps`, devices send their traps to the monitor's real trap receiver, and each trap
+    is answered with an immediate poll of its device at the simulated time of the step.
+    """
     lab = await start(scn)
-    lab.trap_sink = trap_sink
     client = PysnmpClient()
     site = lab.site
     snapshots: dict[str, list[Snapshot]] = {d: [] for d in site.devices}
     pending = list(scn.steps)
     polls = 0
+    witness = lab_witness(scn)
+    trapped: list[Trap] = []
+    notifications: list[dict[str, Any]] = []
+    receiver_transport = None
+    if trap_sink is None and scn.traps:
+        receiver = TrapReceiver({(f"127.0.0.1:{port}", LAB_COMMUNITY): name for name, port in lab.ports.items()},
+                                trapped.append, clock=lambda: site.now, by_port=True)
+        receiver_transport, port = await listen(receiver)
+        trap_sink = ("127.0.0.1", port)
+    lab.trap_sink = trap_sink
+
+    async def poll(names: list[str], t: float) -> None:
+        results = await asyncio.gather(*(
+            poll_device(name, lab.target(name), client, now=lambda t=t: t) for name in names))
+        for snap in results:
+            snapshots[snap.device].append(snap)
+        touched = witness.observe(results, t)
+        if pipeline is not None and touched:
+            notifications.extend(pipeline.process(touched, t))
+        if on_round is not None:
+            on_round(list(results), t)
+
     try:
         for tp in _events(scn):
             while pending and pending[0].at <= tp:
@@ -156,17 +201,31 @@ async def run(scn: Scenario, trap_sink: tuple[str, int] | None = None) -> RunRes
                 lab.settle(step.at)
                 if step.do == "send_trap":
                     _explicit_trap(lab, step.args)
+                if receiver_transport is not None and step.at < tp:
+                    await asyncio.sleep(0.05)  # let the datagrams cross the loopback
+                    devices = sorted({t.device for t in trapped})
+                    trapped.clear()
+                    if devices:
+                        await poll(devices, step.at)
             _settle_until(lab, tp)
             lab.settle(tp)
-            results = await asyncio.gather(*(
-                poll_device(name, lab.target(name), client, now=lambda tp=tp: tp) for name in site.devices))
-            for snap in results:
-                snapshots[snap.device].append(snap)
+            trapped.clear()  # a scheduled round polls everybody anyway
+            await poll(list(site.devices), tp)
             polls += 1
     finally:
         client.close()
         lab.close()
-    return RunResult(scenario=scn.name, polls=polls, snapshots=snapshots, traps=lab.traps)
+        if receiver_transport is not None:
+            receiver_transport.close()
+    incidents = [i.public() for i in witness.state.incidents]
+    return RunResult(scenario=scn.name, polls=polls, snapshots=snapshots, traps=lab.traps, incidents=incidents,
+                     changes=[c.evidence() for c in witness.changes], notifications=notifications)
+
+
+def lab_witness(scn: Scenario) -> Witness:
+    links = [(link["a"], link["b"], link.get("role", "access")) for link in scn.site.get("links") or []]
+    topology = Topology.from_links(links, devices=[d["name"] for d in scn.site["devices"]])
+    return Witness(Correlator(topology, site=scn.name))
 
 
 def _settle_until(lab: Lab, t: float) -> None:

@@ -1,0 +1,83 @@
+"""Incidents: one problem, one record — its cause, where it happened, the evidence, and how it ended.
+
+An incident is mutable only through correlation (new evidence, a better-supported cause, resolution)
+and, later, through the people who own it; everything else reads it. It round-trips through JSON so
+the store, the API and the lab report share one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+CAUSES = (
+    "transceiver_removed", "transceiver_inserted", "transceiver_replaced", "transceiver_moved",
+    "transceiver_failed", "cable_unplugged", "cable_moved", "optics_degraded", "port_shutdown",
+    "config_changed", "device_rebooted", "device_unreachable", "errors_rising", "unknown",
+)
+SEVERITIES = ("info", "warning", "major", "critical")
+
+
+@dataclass
+class Incident:
+    """`key` deduplicates: the same root cause seen again (a repeated trap, a second collector) is
+    the same incident; `id` is the stable reference a customer can quote."""
+
+    key: str
+    cause: str
+    device: str
+    port: str | None
+    site: str = ""
+    customer: str = ""
+    link: dict[str, str] | None = None  # {"a": "dev:port", "b": "dev:port"}
+    started_at: float = 0.0  # best estimate of when the change happened
+    detected_at: float = 0.0  # when Saksi first knew
+    updated_at: float = 0.0
+    resolved_at: float | None = None
+    resolution: str = ""
+    summary: str = ""
+    severity: str = "major"
+    confidence: str = "high"  # high | medium | low
+    missing: list[str] = field(default_factory=list)  # what evidence would settle an uncertain cause
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    affected: list[str] = field(default_factory=list)  # "dev:port" and devices whose symptoms it explains
+    serial: str | None = None
+    id: str = ""
+    flaps: int = 0  # times the same cause came back while open (flap damping)
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+    def add_evidence(self, items: list[dict[str, Any]]) -> None:
+        seen = {(e["at"], e["device"], e["port"], e["what"]) for e in self.evidence}
+        for e in items:
+            k = (e["at"], e["device"], e["port"], e["what"])
+            if k not in seen:
+                seen.add(k)
+                self.evidence.append(e)
+        self.evidence.sort(key=lambda e: (e["at"], e["device"], e["port"] or ""))
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Incident:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def public(self) -> dict[str, Any]:
+        """The lab/API view: the contract keys first."""
+        return {"id": self.id, "cause": self.cause, "device": self.device, "port": self.port, "link": self.link,
+                "started_at": self.started_at, "detected_at": self.detected_at, "resolved_at": self.resolved_at,
+                "summary": self.summary, "evidence": self.evidence, "severity": self.severity,
+                "confidence": self.confidence, "missing": self.missing, "resolution": self.resolution,
+                "serial": self.serial, "site": self.site, "affected": self.affected, "flaps": self.flaps}
+
+
+class IncidentSink(Protocol):
+    """Where incidents go after correlation (the alert pipeline): called with those created or updated."""
+
+    def process(self, incidents: list[Incident], now: float) -> list[dict[str, Any]]:
+        """Returns the notifications it decided to send (for the lab report and the tests)."""
+        ...

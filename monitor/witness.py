@@ -1,0 +1,47 @@
+"""The witness: snapshots in, incidents out — change detection and correlation for one site.
+
+Both the daemon and the lab runner drive it; it keeps, per device, the last snapshot and the last
+one that answered (changes are measured against what the device last *said*, never against silence).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+
+from monitor.changes import Change, ChangeKind, detect
+from monitor.correlate import Correlator, State
+from monitor.incidents import Incident
+from monitor.model import Snapshot
+
+
+class Witness:
+    def __init__(self, correlator: Correlator, state: State | None = None,
+                 new_id: Callable[[], str] | None = None) -> None:
+        self.correlator = correlator
+        self.state = state or State()
+        self.last_good: dict[str, Snapshot] = {}
+        self.changes: list[Change] = []
+        counter = itertools.count(1)
+        self._new_id = new_id or (lambda: f"INC-{next(counter)}")
+
+    def changes_of(self, snap: Snapshot, now: float) -> list[Change]:
+        prev = self.state.last.get(snap.device)
+        good = self.last_good.get(snap.device)
+        if prev is not None and not prev.reachable and snap.reachable:
+            return [Change(ChangeKind.REACHABLE, snap.device, now), *detect(good, snap, now)]
+        return detect(good if snap.reachable else prev, snap, now)
+
+    def observe(self, snapshots: Iterable[Snapshot], now: float, extra: Iterable[Change] = ()) -> list[Incident]:
+        """One batch of polls (a round, or one device) and any changes from other sources (SSH, traps)."""
+        snaps = list(snapshots)
+        changes = [c for s in snaps for c in self.changes_of(s, now)] + list(extra)
+        for s in snaps:
+            if s.reachable:
+                self.last_good[s.device] = s
+        self.changes += changes
+        touched = self.correlator.observe(self.state, changes, {s.device: s for s in snaps}, now)
+        for inc in touched:
+            if not inc.id:
+                inc.id = self._new_id()
+        return touched

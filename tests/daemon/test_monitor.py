@@ -1,0 +1,99 @@
+"""The daemon's poll path against a lab site in real time, with a real SQLite store and a restart.
+
+The lab's agents answer over UDP on 127.0.0.1; the monitor polls them from an inventory file exactly
+as it would poll real switches, records incidents in the store, and after a restart (a new Monitor on
+the same store) neither re-raises nor forgets anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.daemon import Monitor, Settings
+from monitor.inventory import load_inventory
+from monitor.lab import runner, scenario
+from monitor.store import Store
+from tests.conftest import run_saksi
+
+SCENARIO = Path(__file__).parent.parent / "scenarios" / "sfp-removed-reinserted.yaml"
+
+
+def _inventory(tmp: Path, lab: runner.Lab) -> Path:
+    devices = "\n".join(
+        f"  - {{name: {name}, site: hq, host: 127.0.0.1, port: {port}, platform: cisco_ios, snmp: lab, "
+        f"timeout: 0.5, retries: 1}}" for name, port in lab.ports.items())
+    links = "\n".join(f"  - {{a: \"{link['a']}\", b: \"{link['b']}\", role: {link.get('role', 'access')}}}"
+                      for link in lab.scenario.site["links"])
+    f = tmp / "site.yaml"
+    f.write_text(f"""customers:
+  - {{name: acme}}
+sites:
+  - {{name: hq, customer: acme, timezone: Europe/Helsinki}}
+credentials:
+  snmp:
+    lab: {{version: 2c, community: "{runner.LAB_COMMUNITY}"}}
+devices:
+{devices}
+links:
+{links}
+""")
+    return f
+
+
+@pytest.fixture
+def lab_site(tmp_path: Path):  # type: ignore[no-untyped-def]
+    async def start() -> runner.Lab:
+        return await runner.start(scenario.load(SCENARIO), ssh=False)
+    return start
+
+
+def test_incident_survives_a_restart_without_being_raised_twice(tmp_path: Path, lab_site) -> None:  # type: ignore[no-untyped-def]
+    db = f"sqlite:///{tmp_path / 'saksi.db'}"
+    clock = {"t": 1_000_000.0}
+
+    async def scenario_run() -> None:
+        lab = await lab_site()
+        inv = load_inventory(_inventory(tmp_path, lab))
+        scn, site = lab.scenario, lab.site
+        try:
+            store = Store(db)
+            m = Monitor(inv, store, Settings(trap_port=None), clock=lambda: clock["t"])
+            await m.poll_all()  # baseline
+            scenario.apply(site, scn, next(s for s in scn.steps if s.do == "remove_transceiver"))
+            site.settle(site.now + 1)
+            clock["t"] += 60
+            await m.poll_all()
+            m.close()
+            opened = store.open_incidents("hq")
+            assert [(i.cause, i.device, i.port) for i in opened] == [
+                ("transceiver_removed", "dist-sw2", "GigabitEthernet1/0/25")]
+            assert opened[0].id.startswith("SAK-")
+            store.close()
+
+            # restart: a new process would build exactly this from the same store
+            store = Store(db)
+            m = Monitor(inv, store, Settings(trap_port=None), clock=lambda: clock["t"])
+            clock["t"] += 60
+            await m.poll_all()
+            assert [i.id for i in store.incidents()] == [opened[0].id], "nothing re-raised, nothing forgotten"
+            scenario.apply(site, scn, next(s for s in scn.steps if s.do == "insert_transceiver"))
+            site.settle(site.now + 1)
+            clock["t"] += 60
+            await m.poll_all()
+            m.close()
+            (inc,) = store.incidents()
+            assert inc.resolved_at is not None and inc.resolution == "module re-inserted"
+            assert [s.port for s in store.whereis(inc.serial or "")][:1] == ["GigabitEthernet1/0/25"]
+            store.close()
+        finally:
+            lab.close()
+
+    asyncio.run(scenario_run())
+    r = run_saksi("incidents", "--db", db, "--json")
+    assert r.returncode == 0, r.stderr
+    (listed,) = json.loads(r.stdout)
+    assert listed["cause"] == "transceiver_removed" and listed["resolved_at"] is not None

@@ -1,0 +1,57 @@
+"""Root cause on lab scenarios: exactly one incident per root cause, named where the change happened.
+
+Each scenario lists its `expected_incidents`; the run must produce exactly those (cause, device, port),
+each once, resolved or not as stated, and detected within `max_delay` simulated seconds of the change
+(one poll interval with polling alone, 2 s with traps).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.lab import scenario
+from monitor.names import canonical_port
+from tests.lab.test_scenarios import SCENARIOS, played
+
+WITH_INCIDENTS = [p for p in SCENARIOS if "expected_incidents" in scenario.load(p).raw]
+
+
+def _key(i: dict[str, Any]) -> tuple[str, str, str | None]:
+    return i["cause"], i["device"], canonical_port(i["port"]) if i.get("port") else None
+
+
+@pytest.mark.parametrize("path", WITH_INCIDENTS, ids=[p.stem for p in WITH_INCIDENTS])
+def test_one_incident_per_root_cause(path: Path) -> None:
+    scn = scenario.load(path)
+    result = played(path)
+    got = [_key(i) for i in result.incidents]
+    want = [_key(e) for e in scn.raw["expected_incidents"]]
+    assert sorted(got, key=str) == sorted(want, key=str), "\n".join(i["summary"] for i in result.incidents)
+    first_step = min(s.at for s in scn.steps)
+    for e in scn.raw["expected_incidents"]:
+        inc = next(i for i in result.incidents if _key(i) == _key(e))
+        assert (inc["resolved_at"] is not None) is e["resolved"], inc
+        assert inc["started_at"] >= first_step - scn.poll_interval
+        assert inc["detected_at"] - inc["started_at"] <= e.get("max_delay", scn.poll_interval), inc
+        assert inc["evidence"], inc
+        assert all({"at", "source", "before", "after"} <= set(ev) for ev in inc["evidence"])
+        assert inc["summary"] and inc["id"]
+
+
+def test_the_moved_module_names_both_ports_and_its_serial() -> None:
+    path = next(p for p in SCENARIOS if p.stem == "sfp-moved-on-core")
+    inc = next(i for i in played(path).incidents if i["cause"] == "transceiver_moved")
+    assert inc["serial"] and inc["serial"] in inc["summary"]
+    assert "Gi1/0/49" in inc["summary"] and "Gi1/0/50" in inc["summary"]
+    assert inc["link"] == {"a": "core-sw1:GigabitEthernet1/0/49", "b": "dist-sw2:GigabitEthernet1/0/25"}
+
+
+def test_a_silent_device_never_loses_its_modules() -> None:
+    path = next(p for p in SCENARIOS if p.stem == "device-goes-silent")
+    result = played(path)
+    assert not [c for c in result.changes if c["what"] == "transceiver_removed"]
+    inc = next(i for i in result.incidents if i["cause"] == "device_unreachable")
+    assert inc["confidence"] != "high" and inc["missing"]
