@@ -240,7 +240,7 @@ class Correlator:
         if k is K.ADMIN_DOWN:
             return "port_shutdown"
         if k is K.CONFIG_CHANGED:
-            return "config_changed"
+            return None if inc is not None else "config_changed"  # the diff is evidence of what is open
         if k is K.ERRORS_RISING:
             return "errors_rising"
         if k in (K.NEIGHBOR_CHANGED, K.NEIGHBOR_FOUND):
@@ -377,6 +377,9 @@ class Correlator:
             s = f"{where} went down at {t} and no physical change explains it"
             inc.confidence = "low"
             inc.missing = ["DOM readings on both ends, or a poll of the far end"]
+        configs = [e["detail"] for e in inc.evidence if e["what"] == "config_changed" and e["detail"]]
+        if configs and inc.cause not in ("transceiver_moved",):
+            s += f"; configuration: {'; '.join(configs)}"
         behind = [a.split(":", 1)[1] for a in inc.affected if a.startswith("device:") and a != f"device:{inc.device}"]
         if behind:
             s += f"; {len(behind)} device(s) behind it unreachable ({', '.join(sorted(behind))})"
@@ -434,7 +437,7 @@ class Correlator:
             seen = any(c.device == inc.device for c in changes) or inc.device in state.last
             return None if rising or not seen or not self._observed(inc, changes) else "errors stopped rising"
         if inc.port is None:
-            return None
+            return "recorded" if inc.cause == "config_changed" else None
         reachable, admin, oper, serial = self._port(state, end(inc.device, inc.port))
         if not reachable:
             return None

@@ -14,12 +14,16 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.collectors.snmp import PysnmpClient
+from monitor.collectors.ssh import CollectOptions, collect_device
+from monitor.confighistory import ConfigHistory
+from monitor.configwatch import needs_fetch, port_config, version_changes
 from monitor.collectors.traps import Trap, TrapReceiver, listen
 from monitor.correlate import Correlator, State
 from monitor.changes import Change
@@ -55,6 +59,8 @@ class Settings:
     trap_host: str = "127.0.0.1"
     trap_port: int | None = 1162  # None: no trap receiver
     trap_rate_per_s: float = 20.0
+    config_interval_s: float = 3600.0  # fetch the configuration at least this often (besides the device's signal)
+    config_root: Path | None = None  # config history repositories (default: $SAKSI_CONFIG_HISTORY or var/)
 
 
 class Monitor:
@@ -72,9 +78,11 @@ class Monitor:
         self.client = PysnmpClient()
         self._sem = asyncio.Semaphore(self.settings.concurrency)
         self._locks: dict[str, asyncio.Lock] = {d: asyncio.Lock() for d in inventory.devices}
+        self.histories = {site: ConfigHistory(site, self.settings.config_root) for site in inventory.sites}
         self.witnesses = {site: self._witness(site) for site in inventory.sites}
         self.polls = 0
         self.trap_stats = None
+        self._last_fetch: dict[str, float] = {}
 
     def _witness(self, site: str) -> Witness:
         inv = self.inventory
@@ -87,7 +95,13 @@ class Monitor:
         state = State(incidents=self.store.open_incidents(site),
                       removals=self.store.get_meta(f"removals:{site}", {}),
                       last=self.store.last_snapshots(site))
-        w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=iso), state, new_id=lambda: "")
+        history = self.histories[site]
+
+        def config_of(device: str, port: str) -> list[str]:
+            return port_config(history, device, inv.devices[device].platform, port)
+
+        w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=iso, config_of=config_of), state,
+                    new_id=lambda: "")
         w.last_good.update(self.store.last_good_snapshots(site))
         return w
 
@@ -101,13 +115,34 @@ class Monitor:
             device = self.inventory.devices[name]
             snap = await poll_device(name, target_for(device), self.client, now=self.clock)
             self.polls += 1
-            await asyncio.to_thread(self._record, device, snap)
+            extra = await self._config(device, snap)
+            await asyncio.to_thread(self._record, device, snap, extra)
             return snap
 
-    def _record(self, device: Device, snap: Snapshot) -> None:
+    async def _config(self, device: Device, snap: Snapshot) -> list[Change]:
+        """Fetch the configuration over SSH when the device says it changed; its diff as changes."""
+        if device.ssh is None:
+            return []
+        prev = self.witnesses[device.site].state.last.get(device.name)
+        if not needs_fetch(prev, snap, self._last_fetch.get(device.name), snap.taken_at,
+                           self.settings.config_interval_s):
+            return []
+        self._last_fetch[device.name] = snap.taken_at
+        view = await collect_device(device, now=lambda: snap.taken_at, options=CollectOptions(roles=("config",)))
+        if view.config is None:
+            log.info("%s: configuration not fetched: %s", device.name, view.error)
+            return []
+        history = self.histories[device.site]
+        version = await asyncio.to_thread(history.record, device.name, device.platform, view.config,
+                                          snap.taken_at, "ssh:running-config")
+        if version is None:
+            return []
+        return await asyncio.to_thread(version_changes, history, version, snap, snap.taken_at)
+
+    def _record(self, device: Device, snap: Snapshot, extra: list[Change] | None = None) -> None:
         witness = self.witnesses[device.site]
         customer = self.inventory.sites[device.site].customer
-        touched = witness.observe([snap], snap.taken_at)
+        touched = witness.observe([snap], snap.taken_at, extra=extra or [])
         changes = [c for c in witness.changes if c.at == snap.taken_at and c.device == device.name]
         self.store.save_snapshot(snap, device.site)
         self.store.save_changes(changes, device.site)
@@ -137,6 +172,8 @@ class Monitor:
 
     def close(self) -> None:
         self.client.close()
+        for h in self.histories.values():
+            h.close()
 
 
 async def run_forever(monitor: Monitor, stop: asyncio.Event | None = None) -> None:

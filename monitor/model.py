@@ -196,6 +196,7 @@ class DeviceFacts:
     sys_object_id: str = ""
     uptime_s: float | None = None
     entity_last_change_s: float | None = None  # entLastChangeTime: modules inserted/removed since
+    config_changed_s: float | None = None  # ccmHistoryRunningLastChanged (Cisco): running config last changed
 
 
 @dataclass(frozen=True, slots=True)

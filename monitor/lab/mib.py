@@ -41,6 +41,8 @@ def _system(d: LabDevice, now: float) -> Iterator[Row]:
     yield _oid("1.3.6.1.2.1.1.3.0"), rfc1902.TimeTicks(ticks(now - d.booted_at))
     yield _oid("1.3.6.1.2.1.1.5.0"), _s(d.name)
     yield _oid("1.3.6.1.2.1.47.1.4.1.0"), rfc1902.TimeTicks(ticks(d.entity_changed_at - d.booted_at))
+    if str(p["sys_object_id"]).startswith("1.3.6.1.4.1.9."):  # Cisco: CISCO-CONFIG-MAN-MIB
+        yield _oid("1.3.6.1.4.1.9.9.43.1.1.1.0"), rfc1902.TimeTicks(ticks(d.config_changed_at - d.booted_at))
 
 
 def _interfaces(site: LabSite, d: LabDevice) -> Iterator[Row]:

@@ -121,6 +121,7 @@ class LabDevice:
     config_global: list[str] = field(default_factory=list)
     config_interfaces: dict[str, list[str]] = field(default_factory=dict)
     entity_changed_at: float = -86400.0 * 30
+    config_changed_at: float = -86400.0 * 30
 
     def port(self, name: str) -> LabPort:
         canon = canonical_port(name)
@@ -157,6 +158,8 @@ class LabSite:
         self.now = 0.0
         self.version = 0  # bumps on every settle: agents cache their MIB view per version
         self.last_removed: Module | None = None
+        self.monitor_at: str | None = None  # in-band management: the device the monitor reaches the site through
+        self._managed: set[str] = set()
 
     # -- physics -------------------------------------------------------------------------
     def peer_of(self, port: LabPort) -> object | None:
@@ -248,7 +251,31 @@ class LabSite:
                 if up != p.oper_up:
                     p.oper_up, p.last_change = up, now
                     changed.append((p, up))
+        self._managed = self._reachable_from_monitor()
         return changed
+
+    def _reachable_from_monitor(self) -> set[str]:
+        """Devices the monitor can reach in band: a path of up links from the device it sits behind."""
+        if self.monitor_at is None:
+            return set(self.devices)
+        root = self.devices.get(self.monitor_at)
+        if root is None or not root.alive(self.now):
+            return set()
+        seen, stack = {root.name}, [root]
+        while stack:
+            d = stack.pop()
+            for p in d.ports.values():
+                if not p.oper_up:
+                    continue
+                peer = self.port_of_socket(self.peer_of(p))
+                if peer is not None and peer.device.name not in seen:
+                    seen.add(peer.device.name)
+                    stack.append(peer.device)
+        return seen
+
+    def answers(self, device: LabDevice) -> bool:
+        """The device is on and, with in-band management, the monitor still has a path to it."""
+        return device.alive(self.now) and device.name in self._managed
 
     # -- wiring helpers used by the scenario builder and actions ---------------------------------
     def socket(self, ref: str) -> tuple[object, LabPort | None]:

@@ -23,7 +23,10 @@ from monitor.lab.agent import COLD_START, ENT_CONFIG_CHANGE, LINK_DOWN, LINK_UP,
 from monitor.lab.mib import ticks
 from monitor.lab.model import LabPort, LabSite
 from monitor.lab.scenario import Scenario, apply, build
-from monitor.lab.ssh import LabSsh, start_ssh
+from monitor.lab.ssh import LabSsh, poll_config, start_ssh
+from monitor.changes import Change
+from monitor.confighistory import ConfigHistory
+from monitor.configwatch import needs_fetch, port_config, version_changes
 from monitor.correlate import Correlator
 from monitor.incidents import IncidentSink
 from monitor.model import Snapshot
@@ -33,6 +36,7 @@ from monitor.witness import Witness
 
 log = logging.getLogger(__name__)
 LAB_COMMUNITY = "saksi-lab"
+CONFIG_INTERVAL_S = 600.0  # a configuration fetch at least this often, besides the device's own signal
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Lab:
     scenario: Scenario
     site: LabSite
     ports: dict[str, int] = field(default_factory=dict)  # device -> UDP port
+    hosts: dict[str, str] = field(default_factory=dict)  # device -> its own loopback address (127.0.0.N)
     trap_sink: tuple[str, int] | None = None  # where devices send their traps
     traps: list[dict[str, Any]] = field(default_factory=list)  # every trap sent, for the report
     _transports: list[asyncio.DatagramTransport] = field(default_factory=list)
@@ -50,8 +55,8 @@ class Lab:
     _ssh_dir: tempfile.TemporaryDirectory[str] | None = None
 
     def target(self, device: str, timeout: float = 0.3, retries: int = 0) -> SnmpTarget:
-        return SnmpTarget(host="127.0.0.1", port=self.ports[device], community=LAB_COMMUNITY, timeout=timeout,
-                          retries=retries)
+        return SnmpTarget(host=self.hosts[device], port=self.ports[device], community=LAB_COMMUNITY,
+                          timeout=timeout, retries=retries)
 
     def close(self) -> None:
         for t in self._transports:
@@ -68,7 +73,7 @@ class Lab:
                 COLD_START: "coldStart"}.get(trap_oid, trap_oid)
         self.traps.append({"at": self.site.now, "device": device, "trap": name,
                            "port": port.name if port is not None else None})
-        if self.trap_sink is None or not dev.alive(self.site.now):
+        if self.trap_sink is None or not self.site.answers(dev):
             return
         data = encode_trap(LAB_COMMUNITY, ticks(self.site.now - dev.booted_at), trap_oid,
                            *((port.ifindex, 1 if port.admin_up else 2, 1 if port.oper_up else 2) if port else ()))
@@ -97,8 +102,9 @@ async def start(scn: Scenario, clock: Callable[[], float] | None = None, ssh: bo
     if ssh:
         lab._ssh_dir = tempfile.TemporaryDirectory(prefix="saksi-lab-ssh-")
         lab.ssh = start_ssh(site, Path(lab._ssh_dir.name), secrets.token_urlsafe(16))
-    for name, dev in site.devices.items():
+    for n, (name, dev) in enumerate(site.devices.items()):
         cache: dict[int, MibView] = {}
+        lab.hosts[name] = f"127.0.0.{10 + n}"  # each device its own address, as traps are told apart by source
 
         def view(dev=dev, cache=cache) -> MibView:  # type: ignore[no-untyped-def]
             if clock is not None and clock() > site.now:
@@ -108,7 +114,7 @@ async def start(scn: Scenario, clock: Callable[[], float] | None = None, ssh: bo
                 cache[site.version] = mib.render(site, dev, site.now)
             return cache[site.version]
 
-        transport, _, port = await serve(view, LAB_COMMUNITY, lambda dev=dev: dev.alive(site.now))
+        transport, _, port = await serve(view, LAB_COMMUNITY, lambda dev=dev: site.answers(dev), host=lab.hosts[name])
         lab.ports[name] = port
         lab._transports.append(transport)
     return lab
@@ -170,13 +176,16 @@ async def run(scn: Scenario, trap_sink: tuple[str, int] | None = None, pipeline:
     snapshots: dict[str, list[Snapshot]] = {d: [] for d in site.devices}
     pending = list(scn.steps)
     polls = 0
-    witness = lab_witness(scn)
+    history = ConfigHistory(scn.name, root=Path(lab._ssh_dir.name) / "config") if lab._ssh_dir else None
+    witness = lab_witness(scn, history)
+    last_fetch: dict[str, float] = {}
+    previous: dict[str, Snapshot] = {}
     trapped: list[Trap] = []
     notifications: list[dict[str, Any]] = []
     receiver_transport = None
     if trap_sink is None and scn.traps:
-        receiver = TrapReceiver({(f"127.0.0.1:{port}", LAB_COMMUNITY): name for name, port in lab.ports.items()},
-                                trapped.append, clock=lambda: site.now, by_port=True)
+        receiver = TrapReceiver({(host, LAB_COMMUNITY): name for name, host in lab.hosts.items()},
+                                trapped.append, clock=lambda: site.now)
         receiver_transport, port = await listen(receiver)
         trap_sink = ("127.0.0.1", port)
     lab.trap_sink = trap_sink
@@ -186,7 +195,17 @@ async def run(scn: Scenario, trap_sink: tuple[str, int] | None = None, pipeline:
             poll_device(name, lab.target(name), client, now=lambda t=t: t) for name in names))
         for snap in results:
             snapshots[snap.device].append(snap)
-        touched = witness.observe(results, t)
+        extra: list[Change] = []
+        if history is not None:  # the configuration, fetched over SSH when the device says it changed
+            due = [s for s in results
+                   if needs_fetch(previous.get(s.device), s, last_fetch.get(s.device), t, CONFIG_INTERVAL_S)]
+            versions = await asyncio.gather(*(poll_config(lab, s.device, history, t) for s in due))
+            for s, version in zip(due, versions, strict=True):
+                last_fetch[s.device] = t
+                if version is not None:
+                    extra += version_changes(history, version, s, t)
+        previous.update({s.device: s for s in results})
+        touched = witness.observe(results, t, extra=extra)
         if pipeline is not None and touched:
             notifications.extend(pipeline.process(touched, t))
         if on_round is not None:
@@ -217,15 +236,22 @@ async def run(scn: Scenario, trap_sink: tuple[str, int] | None = None, pipeline:
         lab.close()
         if receiver_transport is not None:
             receiver_transport.close()
+        if history is not None:
+            history.close()
     incidents = [i.public() for i in witness.state.incidents]
     return RunResult(scenario=scn.name, polls=polls, snapshots=snapshots, traps=lab.traps, incidents=incidents,
                      changes=[c.evidence() for c in witness.changes], notifications=notifications)
 
 
-def lab_witness(scn: Scenario) -> Witness:
+def lab_witness(scn: Scenario, history: ConfigHistory | None = None) -> Witness:
     links = [(link["a"], link["b"], link.get("role", "access")) for link in scn.site.get("links") or []]
     topology = Topology.from_links(links, devices=[d["name"] for d in scn.site["devices"]])
-    return Witness(Correlator(topology, site=scn.name))
+    platforms = {d["name"]: d.get("platform", "cisco_ios") for d in scn.site["devices"]}
+    config_of = None
+    if history is not None:
+        def config_of(device: str, port: str) -> list[str]:
+            return port_config(history, device, platforms[device], port)
+    return Witness(Correlator(topology, site=scn.name, config_of=config_of))
 
 
 def _settle_until(lab: Lab, t: float) -> None:

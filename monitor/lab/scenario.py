@@ -171,6 +171,10 @@ def parse(raw: object, where: str) -> Scenario:
         if do == "change_config" and not isinstance(s.get("lines", []), list):
             problems.append(f"{what}: change_config lines must be a list")
         steps.append(Step(float(at), do, {k: v for k, v in s.items() if k not in ("at", "do")}, n))
+    if site.get("management", "oob") not in ("oob", "inband"):
+        problems.append("site.management must be 'oob' (out of band, the default) or 'inband'")
+    if site.get("monitor_at") is not None and site.get("monitor_at") not in ports:
+        problems.append(f"site.monitor_at: unknown device {site.get('monitor_at')!r}")
     interval, until = raw.get("poll_interval", 60), raw.get("run_until")
     if not isinstance(interval, int | float) or interval <= 0:
         problems.append("poll_interval must be a positive number of seconds")
@@ -231,6 +235,8 @@ def build(scn: Scenario) -> LabSite:
         loss = lab_profiles()["media"][media]["loss_db"] if media != "copper" else 0.0
         site.connect(a, f"{ends[1].device.name}:{ends[1].name}" if len(ends) > 1 else b_ref,
                      "fibre" if media != "copper" else "copper", loss)
+    if scn.site.get("management") == "inband":
+        site.monitor_at = scn.site.get("monitor_at") or scn.site["devices"][0]["name"]
     site.settle(0.0)
     for d in site.devices.values():
         for p in d.ports.values():
@@ -313,12 +319,14 @@ def apply(site: LabSite, scn: Scenario, step: Step) -> None:
             lines.append("shutdown")
         if do == "no_shutdown_port" and "shutdown" in lines:
             lines.remove("shutdown")
+        dev.config_changed_at = now
     elif do == "change_config":
         lines = dev.interface_config(port.name) if port is not None else dev.config_global
         for line in a.get("remove", []) or []:
             if line in lines:
                 lines.remove(line)
         lines += [line for line in a.get("lines", []) or [] if line not in lines]
+        dev.config_changed_at = now
     elif do == "reboot_device":
         dev.down_until = now + float(a.get("duration", 120))
         dev.booted_at = dev.down_until

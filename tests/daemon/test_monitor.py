@@ -24,7 +24,7 @@ SCENARIO = Path(__file__).parent.parent / "scenarios" / "sfp-removed-reinserted.
 
 def _inventory(tmp: Path, lab: runner.Lab) -> Path:
     devices = "\n".join(
-        f"  - {{name: {name}, site: hq, host: 127.0.0.1, port: {port}, platform: cisco_ios, snmp: lab, "
+        f"  - {{name: {name}, site: hq, host: {lab.hosts[name]}, port: {port}, platform: cisco_ios, snmp: lab, "
         f"timeout: 0.5, retries: 1}}" for name, port in lab.ports.items())
     links = "\n".join(f"  - {{a: \"{link['a']}\", b: \"{link['b']}\", role: {link.get('role', 'access')}}}"
                       for link in lab.scenario.site["links"])
