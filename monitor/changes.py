@@ -75,6 +75,7 @@ def _known(snap: Snapshot, *names: str) -> bool:
 
 
 _UPTIME_WRAP_S = 2**32 / 100  # sysUpTime wraps after 497 days: that is not a reboot
+_PORT_TABLES = ("ifTable", "ifXTable")  # ports are named from both: a partial one renames them
 _NON_MODULE_TABLES = frozenset({"system", "ifTable", "ifXTable", "lldpRemTable", "lldpLocPortTable"})
 
 
@@ -111,8 +112,9 @@ def detect(prev: Snapshot | None, curr: Snapshot, now: float) -> list[Change]:
         out.append(Change(ChangeKind.REBOOTED, dev, now, since=now - curr.facts.uptime_s,
                           before=prev.facts.uptime_s, after=curr.facts.uptime_s,
                           detail=f"uptime went back to {curr.facts.uptime_s:.0f}s"))
-    if _known(prev, "ifTable") and _known(curr, "ifTable"):
-        out += _ports(prev, curr, now)
+    if not (_known(prev, *_PORT_TABLES) and _known(curr, *_PORT_TABLES)):
+        return out  # without the port tables nothing can be named: compare again next poll
+    out += _ports(prev, curr, now)
     if _modules_known(prev) and _modules_known(curr):
         modules = _modules(prev, curr, now)
         out += modules

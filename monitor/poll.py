@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -69,7 +70,12 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
                       now: Callable[[], float] = time.time) -> Snapshot:
     started, cpu0 = now(), time.perf_counter()
     try:
-        facts = await system.collect(client, target)
+        try:
+            facts = await system.collect(client, target)
+        except SnmpTimeout:
+            # Confirm before calling a device unreachable: on a lossy path one unanswered request is noise.
+            confirm = replace(target, timeout=target.timeout * 2, retries=max(1, target.retries))
+            facts = await system.collect(client, confirm)
     except SnmpError as exc:
         log.info("%s: not polled: %s", name, exc)
         return Snapshot(device=name, taken_at=started, reachable=False, error=str(exc),

@@ -59,7 +59,7 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Live
     monkeypatch.setenv("SAKSI_TEST_SSH_PASSWORD", ssh.password)
     inv = tmp_path / "inventory.yaml"
     devices = "\n".join(
-        f"  - {{name: {name}, site: cli-site, host: 127.0.0.1, port: {lab.lab.ports[name]}, platform: cisco_ios,"
+        f"  - {{name: {name}, site: cli-site, host: {lab.lab.hosts[name]}, port: {lab.lab.ports[name]}, platform: cisco_ios,"
         f" snmp: lab, ssh: lab, ssh_port: {server.port}, timeout: 1.0}}"
         for name, server in ssh.servers.items())
     inv.write_text(f"""customers:

@@ -27,7 +27,8 @@ class Faults:
     drop_after: int | None = None  # forward the first N answers, then drop every later one
     drop_probability: float = 0.0  # drop each remaining answer with this probability...
     seed: int = 0  # ...drawn from a generator seeded here, so a failing run can be replayed
-    delay_s: float = 0.0  # hold every forwarded answer this long
+    delay_s: float = 0.0  # hold forwarded answers this long...
+    delay_probability: float = 1.0  # ...each with this probability (1: every answer)
 
 
 class _Listener(asyncio.DatagramProtocol):
@@ -124,7 +125,8 @@ class UdpProxy:
         self.forwarded += 1
         if self._listener is None:
             return
-        if self.faults.delay_s <= 0:
+        f = self.faults
+        if f.delay_s <= 0 or (f.delay_probability < 1 and self._rng.random() >= f.delay_probability):
             self._listener.sendto(data, client)
             return
 

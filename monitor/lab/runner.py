@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,12 +99,13 @@ async def start(scn: Scenario, clock: Callable[[], float] | None = None, ssh: bo
     """Build the site and start one agent (and one SSH server) per device; `clock` gives the time they show."""
     site = build(scn)
     lab = Lab(scn, site)
+    # each device its own loopback address, as traps (and SSH known_hosts) tell devices apart by address
+    lab.hosts = {name: f"127.0.0.{10 + n}" for n, name in enumerate(site.devices)}
     if ssh:
         lab._ssh_dir = tempfile.TemporaryDirectory(prefix="saksi-lab-ssh-")
-        lab.ssh = start_ssh(site, Path(lab._ssh_dir.name), secrets.token_urlsafe(16))
-    for n, (name, dev) in enumerate(site.devices.items()):
+        lab.ssh = start_ssh(site, Path(lab._ssh_dir.name), secrets.token_urlsafe(16), hosts=lab.hosts)
+    for name, dev in site.devices.items():
         cache: dict[int, MibView] = {}
-        lab.hosts[name] = f"127.0.0.{10 + n}"  # each device its own address, as traps are told apart by source
 
         def view(dev=dev, cache=cache) -> MibView:  # type: ignore[no-untyped-def]
             if clock is not None and clock() > site.now:
@@ -164,13 +165,15 @@ def _explicit_trap(lab: Lab, args: dict[str, Any]) -> None:
 
 
 async def run(scn: Scenario, trap_sink: tuple[str, int] | None = None, pipeline: IncidentSink | None = None,
-              on_round: Callable[[list[Snapshot], float], None] | None = None) -> RunResult:
+              on_round: Callable[[list[Snapshot], float], None] | None = None,
+              network: Callable[[Lab], Awaitable[Callable[[str], SnmpTarget]]] | None = None) -> RunResult:
     """Play the scenario: steps at their times, a poll round every poll_interval.
 
     With `site.traps`, devices send their traps to the monitor's real trap receiver, and each trap
     is answered with an immediate poll of its device at the simulated time of the step.
     """
     lab = await start(scn)
+    target = await network(lab) if network is not None else lab.target  # e.g. a lossy path to each device
     client = PysnmpClient()
     site = lab.site
     snapshots: dict[str, list[Snapshot]] = {d: [] for d in site.devices}
@@ -192,7 +195,7 @@ async def run(scn: Scenario, trap_sink: tuple[str, int] | None = None, pipeline:
 
     async def poll(names: list[str], t: float) -> None:
         results = await asyncio.gather(*(
-            poll_device(name, lab.target(name), client, now=lambda t=t: t) for name in names))
+            poll_device(name, target(name), client, now=lambda t=t: t) for name in names))
         for snap in results:
             snapshots[snap.device].append(snap)
         extra: list[Change] = []

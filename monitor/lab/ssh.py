@@ -75,15 +75,16 @@ class LabSshServer:
     """One listening socket, one thread per session; `close()` stops them all."""
 
     def __init__(self, site: LabSite, device: LabDevice, host_key: paramiko.PKey, password: str,
-                 username: str = LAB_SSH_USER) -> None:
+                 username: str = LAB_SSH_USER, host: str = "127.0.0.1") -> None:
         self.site, self.device, self.host_key = site, device, host_key
         self._username, self._password = username, password
         self.behaviour = Behaviour()
         self.commands_seen: list[str] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind((host, 0))
         self._sock.listen(16)
+        self.host = host
         self.port: int = self._sock.getsockname()[1]
         self._closed = threading.Event()
         self._transports: list[paramiko.Transport] = []
@@ -202,14 +203,15 @@ class LabSsh:
 
 
 def start_ssh(site: LabSite, directory: Path, password: str,
-              clock: Callable[[], float] | None = None) -> LabSsh:
+              clock: Callable[[], float] | None = None, hosts: dict[str, str] | None = None) -> LabSsh:
     """Start one SSH server per device; the host key is generated into `directory` with a known_hosts file."""
     directory.mkdir(parents=True, exist_ok=True)
     key = paramiko.ECDSAKey.generate()
     key.write_private_key_file(str(directory / "host_key"))
-    servers = {name: LabSshServer(site, dev, key, password) for name, dev in site.devices.items()}
+    servers = {name: LabSshServer(site, dev, key, password, host=(hosts or {}).get(name, "127.0.0.1"))
+               for name, dev in site.devices.items()}
     known = directory / "known_hosts"
-    known.write_text("".join(f"[127.0.0.1]:{s.port} {key.get_name()} {key.get_base64()}\n"
+    known.write_text("".join(f"[{s.host}]:{s.port} {key.get_name()} {key.get_base64()}\n"
                              for s in servers.values()))
     return LabSsh(servers, known, password, directory)
 
@@ -222,7 +224,7 @@ def lab_device(lab: Lab, name: str) -> Device:
     ssh = lab.ssh
     assert ssh is not None, "the lab was started without SSH servers"
     dev = lab.site.devices[name]
-    return Device(name=name, site=lab.scenario.name, host="127.0.0.1", port=lab.ports[name], platform=dev.platform,
+    return Device(name=name, site=lab.scenario.name, host=lab.hosts[name], port=lab.ports[name], platform=dev.platform,
                   snmp=SnmpCredential("lab", "2c", community=Secret(LAB_COMMUNITY)),
                   ssh=SshCredential("lab", LAB_SSH_USER, password=Secret(ssh.password),
                                     known_hosts=str(ssh.known_hosts)),

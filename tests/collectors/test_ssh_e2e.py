@@ -179,7 +179,7 @@ def test_host_keys_are_verified_and_first_use_trust_is_opt_in(tmp_path: Path) ->
         other = paramiko.ECDSAKey.generate()
         server = lab.ssh.servers["core-sw1"]  # type: ignore[union-attr]
         wrong = tmp_path / "wrong_hosts"
-        wrong.write_text(f"[127.0.0.1]:{server.port} {other.get_name()} {other.get_base64()}\n")
+        wrong.write_text(f"[{server.host}]:{server.port} {other.get_name()} {other.get_base64()}\n")
         for tofu in (False, True):  # first-use trust never overrides a key that is known and different
             cred = dataclasses.replace(dev.ssh, known_hosts=str(wrong), trust_on_first_use=tofu)
             view = await collect_device(dataclasses.replace(dev, ssh=cred), options=FAST)
