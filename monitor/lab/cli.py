@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.console import Group
+from rich.panel import Panel
 from rich.table import Table
 
 from monitor.errors import SaksiError
@@ -75,9 +77,34 @@ def show_run(result: runner.RunResult, scn: scenario.Scenario, console: Console)
             if b.get(port) != a.get(port):
                 table.add_row(device, port, " / ".join(b.get(port, ("-",) * 3)), " / ".join(a.get(port, ("-",) * 3)))
     console.print(table)
-    if result.incidents:
-        for inc in result.incidents:
-            console.print(f"[red]incident[/] {inc['cause']} {inc['device']} {inc['port']}: {inc['summary']}")
+    for inc in result.incidents:
+        console.print(incident_panel(inc))
+    for n in result.notifications:
+        console.print(f"[bold]notification[/] {n.get('transition', '')} {n.get('incident', '')}: "
+                      f"{n.get('title', n.get('subject', ''))}")
+
+
+def _short(v: object) -> str:
+    if isinstance(v, dict):
+        return " ".join(str(x) for x in v.values() if x)
+    return "-" if v is None else str(v)
+
+
+def incident_panel(inc: dict[str, object]) -> Panel:
+    """An incident as the engineer reads it: cause, summary, and the evidence that supports it."""
+    table = Table(box=None, show_header=True, pad_edge=False)
+    for col in ("t (s)", "source", "device", "port", "what", "before → after"):
+        table.add_column(col)
+    for e in inc["evidence"]:  # type: ignore[attr-defined]
+        table.add_row(f"{e['at']:g}", e["source"], e["device"], short_port(e["port"]) if e["port"] else "-",
+                      e["what"], f"{_short(e['before'])} → {_short(e['after'])}" + (f"  ({e['detail']})"
+                                                                                    if e.get("detail") else ""))
+    state = f"resolved at t={inc['resolved_at']:g}s: {inc['resolution']}" if inc["resolved_at"] is not None \
+        else "open"
+    title = f"{inc['id']} {inc['cause']} — {inc['device']} {short_port(str(inc['port'])) if inc['port'] else ''}"
+    body = Group(f"[bold]{inc['summary']}[/]", f"confidence {inc['confidence']}; {state}; "
+                 f"detected t={inc['detected_at']:g}s", table)
+    return Panel(body, title=title, title_align="left")
 
 
 @app.command("demo")
