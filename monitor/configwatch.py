@@ -13,7 +13,7 @@ from collections import defaultdict
 from monitor.changes import Change, ChangeKind
 from monitor.configdiff import changes as config_diff
 from monitor.configdiff import section_text
-from monitor.confighistory import ConfigHistory, ConfigVersion, unified
+from monitor.confighistory import ConfigHistory, ConfigHistoryError, ConfigVersion, unified
 from monitor.model import Snapshot
 
 
@@ -65,7 +65,7 @@ def port_config(history: ConfigHistory, device: str, platform: str, port: str) -
     """The latest stored configuration lines of one port (its interface block, without the header)."""
     try:
         text = history.show(device)
-    except Exception:  # no version yet: nothing to say
+    except ConfigHistoryError:  # no version yet: nothing to say
         return []
     lines = section_text(text, port, platform).splitlines()
     return [line.strip() for line in lines[1:] if line.strip() and not line.strip().startswith("description")] \

@@ -14,19 +14,19 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
-from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.changes import Change
 from monitor.collectors.snmp import PysnmpClient
 from monitor.collectors.ssh import CollectOptions, collect_device
+from monitor.collectors.traps import Trap, TrapReceiver, listen
 from monitor.confighistory import ConfigHistory
 from monitor.configwatch import needs_fetch, port_config, version_changes
-from monitor.collectors.traps import Trap, TrapReceiver, listen
 from monitor.correlate import Correlator, State
-from monitor.changes import Change
 from monitor.incidents import Incident, IncidentSink
 from monitor.inventory import Device, Inventory
 from monitor.model import Snapshot
@@ -48,7 +48,7 @@ class SnapshotSink(Protocol):
 
 
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @dataclass
@@ -182,7 +182,7 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event | None = None) -> No
     for name in sorted(monitor.inventory.devices):
         scheduler.add_job(monitor.poll, "interval", seconds=s.interval_s, jitter=s.jitter_s, args=[name],
                           id=f"poll:{name}", max_instances=1, coalesce=True,
-                          next_run_time=datetime.now(timezone.utc))
+                          next_run_time=datetime.now(UTC))
     transport = None
     if s.trap_port is not None:
         devices = {}

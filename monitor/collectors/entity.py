@@ -32,7 +32,7 @@ OTHER, CONTAINER, SENSOR, MODULE, PORT = 1, 5, 8, 9, 10
 # What pluggable optics call themselves (descr, name, model): form factors, media codes, cable types.
 _PLUGGABLE = re.compile(
     r"sfp|xfp|qsfp|gbic|cfp|osfp|transceiver|xcvr|optic|\b(dac|aoc)\b|base-?[a-z]|cu\d+m|"
-    r"\b(lx|sx|zx|lr|sr|er|zr|lh|ex|bx|lrm|cwdm|dwdm)\d*\b", re.I)
+    r"\b(lx|sx|zx|lr|sr|er|zr|lh|ex|bx|lrm|cwdm|dwdm)\d*\b", re.IGNORECASE)
 _PLACEABLE = {OTHER, CONTAINER, MODULE, PORT}
 _MAX_DEPTH = 12
 
@@ -127,7 +127,7 @@ class EntityTree:
         parent = self.entities.get(e.contained_in)
         if parent is not None and parent.cls == PORT:
             return True  # a module inside a port (NX-OS)
-        return bool(_PLUGGABLE.search(" ".join((e.descr, e.name, e.model))))
+        return bool(_PLUGGABLE.search(f"{e.descr} {e.name} {e.model}"))
 
     def is_transceiver(self, e: Entity) -> bool:
         """A candidate placed on exactly one port, not inside another transceiver (lanes, sub-parts)."""

@@ -16,19 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.changes import Change
 from monitor.collectors.snmp import PysnmpClient, SnmpTarget
 from monitor.collectors.traps import Trap, TrapReceiver, listen
+from monitor.confighistory import ConfigHistory
+from monitor.configwatch import needs_fetch, port_config, version_changes
+from monitor.correlate import Correlator
+from monitor.incidents import IncidentSink
 from monitor.lab import mib
 from monitor.lab.agent import COLD_START, ENT_CONFIG_CHANGE, LINK_DOWN, LINK_UP, MibView, encode_trap, serve
 from monitor.lab.mib import ticks
 from monitor.lab.model import LabPort, LabSite
 from monitor.lab.scenario import Scenario, apply, build
 from monitor.lab.ssh import LabSsh, poll_config, start_ssh
-from monitor.changes import Change
-from monitor.confighistory import ConfigHistory
-from monitor.configwatch import needs_fetch, port_config, version_changes
-from monitor.correlate import Correlator
-from monitor.incidents import IncidentSink
 from monitor.model import Snapshot
 from monitor.poll import poll_device
 from monitor.topology import Topology
