@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -124,8 +125,21 @@ class TrapReceiver(asyncio.DatagramProtocol):
         self._on_trap(Trap(device, oid, addr, self._clock(), ifindex))
 
 
+RECEIVE_BUFFER = 4 * 1024 * 1024  # a burst of traps waits here rather than being dropped by the kernel
+
+
 async def listen(receiver: TrapReceiver, host: str = "127.0.0.1", port: int = 0
                  ) -> tuple[asyncio.DatagramTransport, int]:
     loop = asyncio.get_running_loop()
-    transport, _ = await loop.create_datagram_endpoint(lambda: receiver, local_addr=(host, port))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        if option is None:
+            continue
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
+            break
+        except OSError:  # SO_RCVBUFFORCE needs CAP_NET_ADMIN; SO_RCVBUF is capped by rmem_max
+            continue
+    sock.bind((host, port))
+    transport, _ = await loop.create_datagram_endpoint(lambda: receiver, sock=sock)
     return transport, transport.get_extra_info("sockname")[1]  # type: ignore[return-value]
