@@ -76,6 +76,7 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
             # Confirm before calling a device unreachable: on a lossy path one unanswered request is noise.
             confirm = replace(target, timeout=target.timeout * 2, retries=max(1, target.retries))
             facts = await system.collect(client, confirm)
+            target = confirm  # a slow device: the rest of this poll waits as long as the answer needed
     except SnmpError as exc:
         log.info("%s: not polled: %s", name, exc)
         return Snapshot(device=name, taken_at=started, reachable=False, error=str(exc),
