@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
-from monitor.changes import Change, ChangeKind, detect
+from monitor.changes import _NON_MODULE_TABLES, _PORT_TABLES, Change, ChangeKind, detect
 from monitor.correlate import Correlator, State
 from monitor.incidents import Incident
 from monitor.model import Snapshot
@@ -38,10 +39,36 @@ class Witness:
         changes = [c for s in snaps for c in self.changes_of(s, now)] + list(extra)
         for s in snaps:
             if s.reachable:
-                self.last_good[s.device] = s
+                self.last_good[s.device] = known_picture(self.last_good.get(s.device), s)
         self.changes += changes
         touched = self.correlator.observe(self.state, changes, {s.device: s for s in snaps}, now)
         for inc in touched:
             if not inc.id:
                 inc.id = self._new_id()
         return touched
+
+
+_LLDP = ("lldpRemTable", "lldpLocPortTable")
+
+
+def known_picture(base: Snapshot | None, snap: Snapshot) -> Snapshot:
+    """The snapshot to compare the next poll with: each aspect at its last *known* value.
+
+    A poll whose module tables came back partial must not become the baseline for modules, or a
+    removal that happened meanwhile would be compared against "unknown" and never reported.
+    """
+    if base is None:
+        return snap
+    unknown = {t.table for t in snap.tables if not t.status.known}
+    if not unknown:
+        return snap
+    keep: dict[str, object] = {}
+    if unknown & set(_PORT_TABLES):
+        keep["ports"] = base.ports
+    if unknown - _NON_MODULE_TABLES:
+        keep["transceivers"], keep["sensors"] = base.transceivers, base.sensors
+    if unknown & set(_LLDP):
+        keep["neighbors"] = base.neighbors
+    healthy = {t.table: t for t in base.tables if t.status.known}
+    tables = tuple(healthy.get(t.table, t) if t.table in unknown else t for t in snap.tables)
+    return replace(snap, tables=tables, **keep)  # type: ignore[arg-type]
