@@ -12,7 +12,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.model import DOM_KEYS, SensorKind, Snapshot, Transceiver
+from monitor.model import DOM_KEYS, Disk, HardwareUnit, SensorKind, Snapshot, Transceiver, UnitKind
+from monitor.profiles.hardware import hardware_profiles
 
 ERROR_RATE_PER_S = 1.0  # input errors per second that count as "rising"
 DRIFT_DB = 3.0  # an optical reading that moves this much between polls, inside thresholds, is drifting
@@ -38,6 +39,20 @@ class ChangeKind(str, enum.Enum):
     REACHABLE = "reachable"
     CONFIG_CHANGED = "config_changed"
     ENTITY_CHANGED = "entity_changed"  # entLastChangeTime moved with no module difference: re-seated between polls
+    # hardware health (before/after of a unit or disk: {"id", "name", "state", "status"})
+    POWER_SUPPLY_FAILED = "power_supply_failed"  # failed, or no longer listed by a table that answered
+    POWER_SUPPLY_RECOVERED = "power_supply_recovered"
+    FAN_FAILED = "fan_failed"
+    FAN_RECOVERED = "fan_recovered"
+    TEMPERATURE_BREACH = "temperature_breach"  # a chassis temperature crossed a threshold the device states
+    TEMPERATURE_RECOVERED = "temperature_recovered"
+    TEMPERATURE_RISING = "temperature_rising"  # trend: will reach its threshold within the horizon
+    STORAGE_FULL = "storage_full"  # a filesystem crossed a fill threshold (or got worse past one)
+    STORAGE_RECOVERED = "storage_recovered"
+    STORAGE_FILLING = "storage_filling"  # trend: will be full within the horizon at its current growth
+    STORAGE_ALLOCATION_FAILED = "storage_allocation_failed"  # hrStorageAllocationFailures went up
+    DISK_FAILED = "disk_failed"
+    DISK_RECOVERED = "disk_recovered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,7 @@ def _known(snap: Snapshot, *names: str) -> bool:
 _UPTIME_WRAP_S = 2**32 / 100  # sysUpTime wraps after 497 days: that is not a reboot
 _PORT_TABLES = ("ifTable", "ifXTable")  # ports are named from both: a partial one renames them
 _NON_MODULE_TABLES = frozenset({"system", "ifTable", "ifXTable", "lldpRemTable", "lldpLocPortTable"})
+_NON_MODULE_TABLES |= {t.name for t in hardware_profiles().tables}  # power, cooling, CPU, storage: no modules
 
 
 def _modules_known(snap: Snapshot) -> bool:
@@ -124,6 +140,7 @@ def detect(prev: Snapshot | None, curr: Snapshot, now: float) -> list[Change]:
             out.append(Change(ChangeKind.ENTITY_CHANGED, curr.device, now, since=_event_time(curr, a, now),
                               before=b, after=a, detail="the device's physical inventory changed and changed back"))
     out += _dom(prev, curr, now)
+    out += _hardware(prev, curr, now)
     if _known(prev, "lldpRemTable", "lldpLocPortTable") and _known(curr, "lldpRemTable", "lldpLocPortTable") \
             and prev.table("lldpRemTable").status.known and curr.table("lldpRemTable").status.known:
         out += _neighbors(prev, curr, now)
@@ -239,4 +256,82 @@ def _neighbors(prev: Snapshot, curr: Snapshot, now: float) -> list[Change]:
         kind = ChangeKind.NEIGHBOR_LOST if a is None else ChangeKind.NEIGHBOR_FOUND if b is None \
             else ChangeKind.NEIGHBOR_CHANGED
         out.append(Change(kind, curr.device, now, port, before=view_b, after=view_a))
+    return out
+
+
+# --- hardware health ---------------------------------------------------------------------------------
+_BAD_UNIT = {"failed", "absent"}
+_GOOD_UNIT = {"ok", "warning", "off"}
+_UNIT_CHANGE = {UnitKind.POWER_SUPPLY: (ChangeKind.POWER_SUPPLY_FAILED, ChangeKind.POWER_SUPPLY_RECOVERED),
+                UnitKind.FAN: (ChangeKind.FAN_FAILED, ChangeKind.FAN_RECOVERED)}
+
+
+def _unit_view(u: HardwareUnit | Disk | None, gone: str = "absent") -> dict[str, Any]:
+    if u is None:
+        return {"state": gone, "status": "no longer listed"}
+    return {"id": u.unit_id if isinstance(u, HardwareUnit) else u.disk_id, "name": u.name, "state": u.state,
+            "status": u.status_text}
+
+
+def _hardware(prev: Snapshot, curr: Snapshot, now: float) -> list[Change]:
+    """Power supplies, fans and disks that failed or came back, temperatures and filesystems that crossed
+    a threshold. A unit missing from a table that did not answer completely is unknown, not failed."""
+    a, b = prev.hardware, curr.hardware
+    if a is None or b is None:
+        return []
+    out: list[Change] = []
+    dev = curr.device
+    after = {u.unit_id: u for u in b.units}
+    for u in a.units:
+        failed_kind, recovered_kind = _UNIT_CHANGE[u.kind]
+        v = after.get(u.unit_id)
+        if v is None and not curr.table(u.source).status.known:
+            continue
+        state = "absent" if v is None else v.state
+        what = u.kind.value.replace("_", " ")
+        if u.state in _GOOD_UNIT and state in _BAD_UNIT:
+            word = "no longer listed" if v is None else v.status_text
+            out.append(Change(failed_kind, dev, now, before=_unit_view(u), after=_unit_view(v),
+                              detail=f"{what} {(v or u).name}: {state} ({word})", extra={"unit": u.unit_id}))
+        elif u.state in _BAD_UNIT and state == "ok" and v is not None:
+            out.append(Change(recovered_kind, dev, now, before=_unit_view(u), after=_unit_view(v),
+                              detail=f"{what} {v.name} back: {v.status_text}", extra={"unit": u.unit_id}))
+    rank = {None: 0, "warning": 1, "alarm": 2}
+    temps = {t.sensor_id: t for t in a.temperatures}
+    for t in b.temperatures:
+        old = temps.get(t.sensor_id)
+        if old is None or old.value is None or t.value is None or rank[t.breach] == rank[old.breach]:
+            continue
+        kind = ChangeKind.TEMPERATURE_BREACH if rank[t.breach] > rank[old.breach] else ChangeKind.TEMPERATURE_RECOVERED
+        out.append(Change(kind, dev, now, before=old.value, after=t.value,
+                          detail=f"{t.descr} {t.value:g} C" + (f": {t.breach}" if t.breach else " back within thresholds"),
+                          extra={"sensor": t.sensor_id, "level": t.breach, "thresholds": {
+                              "high_warn": t.thresholds.high_warn, "high_alarm": t.thresholds.high_alarm}}))
+    stores = {s.name: s for s in a.storage}
+    for s in b.storage:
+        old_s = stores.get(s.name)
+        if old_s is None or old_s.used_pct is None or s.used_pct is None:
+            continue
+        if rank[s.breach] != rank[old_s.breach]:
+            kind = ChangeKind.STORAGE_FULL if rank[s.breach] > rank[old_s.breach] else ChangeKind.STORAGE_RECOVERED
+            out.append(Change(kind, dev, now, before=old_s.used_pct, after=s.used_pct,
+                              detail=f"{s.name} {s.used_pct:g}% used" + (f": {s.breach}" if s.breach else ""),
+                              extra={"storage": s.name, "level": s.breach}))
+        if old_s.allocation_failures is not None and s.allocation_failures is not None \
+                and s.allocation_failures > old_s.allocation_failures:
+            out.append(Change(ChangeKind.STORAGE_ALLOCATION_FAILED, dev, now, before=old_s.allocation_failures,
+                              after=s.allocation_failures, extra={"storage": s.name},
+                              detail=f"{s.name}: {s.allocation_failures - old_s.allocation_failures} "
+                                     f"allocation failures since the last poll"))
+    disks = {d.name: d for d in b.disks}
+    for d in a.disks:
+        e = disks.get(d.name)
+        if e is None:
+            continue
+        if d.state in _GOOD_UNIT and e.state == "failed":
+            out.append(Change(ChangeKind.DISK_FAILED, dev, now, before=_unit_view(d), after=_unit_view(e),
+                              detail=f"disk {e.name}: {e.status_text}", extra={"disk": e.name}))
+        elif d.state == "failed" and e.state == "ok":
+            out.append(Change(ChangeKind.DISK_RECOVERED, dev, now, before=_unit_view(d), after=_unit_view(e),
+                              detail=f"disk {e.name} back: {e.status_text}", extra={"disk": e.name}))
     return out

@@ -16,12 +16,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.changes import Change, ChangeKind as K
+from monitor import hardware_causes, trends
+from monitor.changes import Change
+from monitor.changes import ChangeKind as K
 from monitor.incidents import Incident
 from monitor.model import SensorKind, Snapshot
 from monitor.names import canonical_port as canonical
 from monitor.names import short_port
 from monitor.topology import Topology, end, split
+from monitor.trends import TrendConfig, TrendState
 from monitor.units import NO_LIGHT_DBM
 
 DEAD_TX_DBM = -30.0  # a laser below this is not transmitting
@@ -59,6 +62,18 @@ RULES: dict[str, Rule] = {r.cause: r for r in (
     Rule("config_changed", (K.CONFIG_CHANGED,), _LINK_SYMPTOMS, "link", 0, "info", 45),
     Rule("errors_rising", (K.ERRORS_RISING,), (K.ERRORS_RISING,), "link", 0, "warning", 30),
     Rule("unknown", (K.PORT_DOWN,), _LINK_SYMPTOMS, "link", 0, "major", 10),
+    # hardware: device-wide, no hold-down; overheating explains the silence (and links) of a thermal shutdown
+    Rule("overheating", (K.TEMPERATURE_BREACH, K.TEMPERATURE_RISING, K.UNREACHABLE),
+         (*_LINK_SYMPTOMS, K.TEMPERATURE_BREACH, K.TEMPERATURE_RISING, K.TEMPERATURE_RECOVERED, K.UNREACHABLE,
+          K.REACHABLE, K.REBOOTED), "device", 0, "major", 92),
+    Rule("power_supply_failed", (K.POWER_SUPPLY_FAILED,), (K.POWER_SUPPLY_FAILED, K.POWER_SUPPLY_RECOVERED,
+                                                          K.UNREACHABLE, K.REACHABLE, K.REBOOTED, *_LINK_SYMPTOMS),
+         "device", 0, "major", 66),
+    Rule("fan_failed", (K.FAN_FAILED,), (K.FAN_FAILED, K.FAN_RECOVERED, K.TEMPERATURE_RISING, K.TEMPERATURE_BREACH,
+                                          K.TEMPERATURE_RECOVERED, K.UNREACHABLE), "device", 0, "major", 65),
+    Rule("storage_failing", (K.STORAGE_FULL, K.STORAGE_FILLING, K.STORAGE_ALLOCATION_FAILED, K.DISK_FAILED),
+         (K.STORAGE_FULL, K.STORAGE_FILLING, K.STORAGE_ALLOCATION_FAILED, K.DISK_FAILED, K.STORAGE_RECOVERED,
+          K.DISK_RECOVERED), "device", 0, "major", 64),
 )}
 
 
@@ -69,6 +84,7 @@ class State:
     incidents: list[Incident] = field(default_factory=list)
     removals: dict[str, dict[str, Any]] = field(default_factory=dict)  # serial -> removal evidence
     last: dict[str, Snapshot] = field(default_factory=dict)  # latest snapshot per device
+    trends: TrendState = field(default_factory=TrendState)  # storage and temperature series (monitor.trends)
 
 
 # Causes inferred from symptoms, which firmer evidence may overturn; and the stories one cause grows into.
@@ -76,6 +92,7 @@ _GUESSES = {"unknown", "cable_unplugged", "device_unreachable"}
 _STORIES = {("transceiver_removed", "transceiver_moved"), ("transceiver_removed", "transceiver_replaced"),
             ("transceiver_inserted", "transceiver_moved"), ("device_unreachable", "device_rebooted"),
             ("cable_unplugged", "cable_moved")}
+_STORIES |= {("fan_failed", "overheating")}  # a dead fan, then an alarm or a thermal shutdown: one incident
 
 TimeFormat = Callable[[float], str]
 
@@ -83,8 +100,10 @@ TimeFormat = Callable[[float], str]
 class Correlator:
     def __init__(self, topology: Topology, site: str = "", customer: str = "",
                  fmt_time: TimeFormat = lambda t: f"t={t:g}s",
-                 config_of: Callable[[str, str], list[str]] | None = None) -> None:
+                 config_of: Callable[[str, str], list[str]] | None = None,
+                 trend_config: TrendConfig | None = None) -> None:
         self.topology, self.site, self.customer = topology, site, customer
+        self.trend_config = trend_config or TrendConfig()
         self.fmt = fmt_time
         self.config_of = config_of
 
@@ -93,6 +112,7 @@ class Correlator:
                 ) -> list[Incident]:
         """Fold one batch of changes into the state's incidents; returns those created or updated."""
         state.last.update(snapshots)
+        changes = [*changes, *trends.observe(state.trends, snapshots.values(), now, self.trend_config)]
         self.topology.learn(state.last)
         touched: dict[int, Incident] = {}
         self._batch = changes
@@ -129,6 +149,9 @@ class Correlator:
                 return inc
             if c.serial is not None and inc.serial == c.serial:
                 return inc
+            if inc.cause in hardware_causes.CAUSES and inc.device == c.device and c.port is None \
+                    and c.kind in (*RULES[inc.cause].source, *RULES[inc.cause].explains):
+                return inc  # the same device's power, cooling, heat or storage story
         return None
 
     def _assign(self, state: State, c: Change, now: float) -> Incident | None:
@@ -220,6 +243,13 @@ class Correlator:
     # -- classification ---------------------------------------------------------------------------
     def _cause_for(self, state: State, c: Change, inc: Incident | None) -> str | None:
         k = c.kind
+        if k in hardware_causes.SOURCES or k in hardware_causes.RECOVERIES or (k in (K.REACHABLE, K.REBOOTED)
+                and inc is not None and inc.cause in ("overheating", "power_supply_failed")):
+            return hardware_causes.cause_for(c, inc)
+        if k is K.UNREACHABLE and c.device in state.trends.hot and not self._behind(state, c.device, inc):
+            return "overheating"  # its last answer was hot: a thermal shutdown, not a mystery
+        if k is K.UNREACHABLE and c.device in state.trends.last_supply and not self._behind(state, c.device, inc):
+            return "power_supply_failed"  # its last answer: one power supply left
         if k is K.REBOOTED:
             return "device_rebooted"
         if k is K.UNREACHABLE:
@@ -320,6 +350,9 @@ class Correlator:
 
     # -- words -----------------------------------------------------------------------------------
     def _describe(self, state: State, inc: Incident) -> None:
+        if inc.cause in hardware_causes.CAUSES:
+            hardware_causes.describe(inc, state.last.get(inc.device), self.fmt)
+            return
         ev = {e["what"]: e for e in inc.evidence}
         where = f"{inc.device} {short_port(inc.port)}" if inc.port else inc.device
         peer = self.topology.peer(end(inc.device, inc.port)) if inc.port else None
@@ -427,6 +460,9 @@ class Correlator:
         return True
 
     def _resolution(self, state: State, inc: Incident, changes: list[Change]) -> str | None:
+        if inc.cause in hardware_causes.CAUSES:
+            return hardware_causes.resolution(inc, state.last.get(inc.device), state.trends,
+                                              self._links_up(state, inc), changes)
         if inc.cause in ("device_rebooted", "device_unreachable"):
             devices = [a.split(":", 1)[1] for a in inc.affected if a.startswith("device:")]
             if all(d in state.last and state.last[d].reachable for d in devices) and self._links_up(state, inc):

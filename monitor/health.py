@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.model import DOM_KEYS, Port, Snapshot
+from monitor.model import DOM_KEYS, Port, Snapshot, Thresholds
 
 _DOWN = {"down", "lowerLayerDown", "notPresent"}
 
@@ -37,4 +37,36 @@ def problems(snap: Snapshot, ports: list[Port] | None = None) -> list[str]:
             out.append(f"table {t.table} {t.status.value}: {t.error}")
     for p in ports if ports is not None else snap.ports:
         out += port_problems(snap, p)
+    if ports is None:  # the whole device: its power, cooling, temperatures and storage too
+        out += hardware_problems(snap)
     return out
+
+
+def hardware_problems(snap: Snapshot) -> list[str]:
+    """A failed power supply, fan or disk; a temperature beyond a threshold the device states; storage
+    past Saksi's fill thresholds. A part that was not read is unknown, never a problem."""
+    hw = snap.hardware
+    if hw is None:
+        return []
+    out = [f"{u.kind.value.replace('_', ' ')} {u.name}: {u.state} ({u.status_text})"
+           for u in hw.units if u.state == "failed"]
+    for t in hw.temperatures:
+        if t.breach and t.value is not None:
+            out.append(f"temperature {t.descr}: {t.value:g} C beyond {t.breach} threshold "
+                       f"{_limit(t.thresholds, t.value, t.breach):g}")
+    for s in hw.storage:
+        if s.breach:
+            limit = s.thresholds.high_alarm if s.breach == "alarm" else s.thresholds.high_warn
+            out.append(f"storage {s.name}: {s.used_pct:g}% used, beyond {s.breach} threshold {limit:g}%")
+    out += [f"disk {d.name}: {d.state} ({d.status_text})" for d in hw.disks if d.state == "failed"]
+    return out
+
+
+def _limit(t: Thresholds, value: float, level: str) -> float:
+    """The threshold a breaching value went past.
+
+    >>> _limit(Thresholds(high_warn=60.0, high_alarm=68.0), 70.0, "alarm")
+    68.0
+    """
+    high, low = (t.high_alarm, t.low_alarm) if level == "alarm" else (t.high_warn, t.low_warn)
+    return high if high is not None and value > high else low if low is not None else float("nan")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
-from monitor.collectors import entity, interfaces, lldp, sensors, system
+from monitor.collectors import entity, hardware, interfaces, lldp, sensors, system
 from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
 from monitor.errors import SnmpError, SnmpTimeout
 from monitor.model import Sensor, Snapshot, TableHealth, TableStatus, Transceiver
@@ -149,11 +149,25 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
         tables.skip("lldpLocPortTable", "lldpRemTable did not answer")
     neighbors = lldp.parse_lldp(rem, loc, ports) if rem is not None else []
 
+    hw_walks: dict[str, WalkResult] = {}  # power, cooling, temperatures, CPU, memory, storage (hardware.yaml)
+    hw_plan, hw_asked = hardware.plan(facts.sys_object_id), set()
+    while batch := hardware.next_tables(hw_plan, hw_walks, hw_asked, tree.entities, found_sensors):
+        hw_asked.update(t.name for t in batch)
+        hw_got = await tables.run([t.name for t in batch], lambda b=batch: hardware.collect(client, target, b))
+        for t in batch if hw_got is not None else ():
+            if (hw_walk := tables.record(t.name, hw_got[t.name])) is not None:
+                hw_walks[t.name] = hw_walk
+    found_hardware = hardware.parse(hw_walks, tree.entities, found_sensors, skipped)
+    for t in hw_plan:
+        if t.name not in hw_asked:
+            tables.skip(t.name, hardware.not_asked(t, found_hardware))
+
     return Snapshot(
         device=name, taken_at=started, reachable=True, facts=facts, ports=tuple(ports),
         transceivers=tuple(transceivers), sensors=tuple(found_sensors), neighbors=tuple(neighbors),
         tables=tuple(tables.health), duration_s=time.perf_counter() - cpu0,
         skipped=tuple(sorted(skipped.items())),
+        hardware=found_hardware,
     )
 
 

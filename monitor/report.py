@@ -7,8 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from monitor.health import problems
-from monitor.model import DOM_KEYS, CliView, Port, Sensor, Snapshot, Thresholds
+from monitor.health import hardware_problems, problems
+from monitor.model import DOM_KEYS, CliView, Hardware, HardwareUnit, Port, Sensor, Snapshot, Thresholds
 
 
 def _thresholds(t: Thresholds) -> dict[str, float | None]:
@@ -53,7 +53,7 @@ def port_json(snap: Snapshot, p: Port) -> dict[str, Any]:
 
 def snapshot_json(snap: Snapshot, ports: list[Port] | None = None) -> dict[str, Any]:
     chosen = list(snap.ports) if ports is None else ports
-    found = problems(snap, chosen)
+    found = problems(snap, chosen) + (hardware_problems(snap) if ports is None else [])
     return {
         "device": {"name": snap.device, "sys_name": snap.facts.sys_name, "sys_descr": snap.facts.sys_descr,
                    "sys_object_id": snap.facts.sys_object_id, "uptime_s": snap.facts.uptime_s,
@@ -71,7 +71,88 @@ def snapshot_json(snap: Snapshot, ports: list[Port] | None = None) -> dict[str, 
         "healthy": not found,
         "problems": found,
         "ssh": None if snap.cli is None else ssh_json(snap.cli, None if ports is None else {p.name for p in chosen}),
+        "hardware": hardware_json(snap.hardware),
     }
+
+
+def hardware_json(hw: Hardware | None) -> dict[str, Any] | None:
+    """Power, cooling, chassis temperatures, CPU, memory, storage and disks; None when they were not read."""
+    if hw is None:
+        return None
+
+    def unit(u: HardwareUnit) -> dict[str, Any]:
+        return {"id": u.unit_id, "name": u.name, "state": u.state, "status": u.status_text, "source": u.source,
+                "entity_index": u.entity_index}
+
+    return {
+        "power_supplies": [unit(u) for u in hw.power_supplies],
+        "fans": [unit(u) for u in hw.fans],
+        "temperatures": [{"id": t.sensor_id, "name": t.descr, "value": t.value, "unit": t.kind.unit,
+                          "status": t.status, "breach": t.breach, "thresholds": _thresholds(t.thresholds),
+                          "source": t.source} for t in hw.temperatures],
+        "processors": [{"id": p.proc_id, "name": p.name, "load_pct": p.load_pct, "source": p.source}
+                       for p in hw.processors],
+        "memory": [{"id": m.pool_id, "name": m.name, "used_bytes": m.used_bytes, "total_bytes": m.total_bytes,
+                    "used_pct": m.used_pct, "source": m.source} for m in hw.memory],
+        "storage": [{"id": x.storage_id, "name": x.name, "kind": x.kind, "size_bytes": x.size_bytes,
+                     "used_bytes": x.used_bytes, "used_pct": x.used_pct, "allocation_failures": x.allocation_failures,
+                     "breach": x.breach, "thresholds": _thresholds(x.thresholds), "source": x.source}
+                    for x in hw.storage],
+        "disks": [{"id": d.disk_id, "name": d.name, "state": d.state, "status": d.status_text, "errors": d.errors,
+                   "capacity_bytes": d.capacity_bytes, "source": d.source} for d in hw.disks],
+    }
+
+
+def render_hardware(hw: dict[str, Any] | None, console: Console) -> None:
+    """`saksi check --hardware`: one small table per part the device states."""
+    if hw is None:
+        console.print("hardware: not read")
+        return
+    red = {"failed", "alarm"}
+    parts: list[tuple[str, tuple[str, ...], list[tuple[list[str], str | None]]]] = [
+        ("power and cooling", ("unit", "name", "state", "device says"),
+         [([k.replace("power_supplies", "power supply").replace("fans", "fan"), u["name"], u["state"], u["status"]],
+           u["state"]) for k in ("power_supplies", "fans") for u in hw[k]]),
+        ("temperatures", ("sensor", "C", "warn", "alarm"),
+         [([t["name"], _fmt(t["value"]), _fmt(t["thresholds"]["high_warn"]), _fmt(t["thresholds"]["high_alarm"])],
+           t["breach"]) for t in hw["temperatures"]]),
+        ("cpu", ("processor", "load %"), [([p["name"], _fmt(p["load_pct"])], None) for p in hw["processors"]]),
+        ("memory", ("pool", "used", "total", "%"),
+         [([m["name"], _bytes(m["used_bytes"]), _bytes(m["total_bytes"]), _fmt(m["used_pct"])], None)
+          for m in hw["memory"]]),
+        ("storage", ("mount", "size", "used %", "warn %", "alarm %"),
+         [([x["name"], _bytes(x["size_bytes"]), _fmt(x["used_pct"]), _fmt(x["thresholds"]["high_warn"]),
+            _fmt(x["thresholds"]["high_alarm"])], x["breach"]) for x in hw["storage"]]),
+        ("disks", ("disk", "state", "device says", "errors"),
+         [([d["name"], d["state"], d["status"], "" if d["errors"] is None else str(d["errors"])], d["state"])
+          for d in hw["disks"]]),
+    ]
+    for title, cols, rows in parts:
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left")
+        for col in cols:
+            table.add_column(col)
+        for cells, level in rows:
+            table.add_row(*cells, style="red" if level in red else "yellow" if level in ("warning", "absent")
+                          else None)
+        console.print(table)
+
+
+def _bytes(n: int | None) -> str:
+    """Human sizes in binary units.
+
+    >>> _bytes(1536), _bytes(17179869184), _bytes(None)
+    ('1.5 KiB', '16.0 GiB', '')
+    """
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
 
 
 def ssh_json(v: CliView, ports: set[str] | None = None) -> dict[str, Any]:
@@ -118,7 +199,7 @@ def _fmt(v: float | None, unit: str = "") -> str:
     return "" if v is None else f"{v:.2f}{unit}"
 
 
-def render(snap: Snapshot, ports: list[Port] | None, console: Console) -> None:
+def render(snap: Snapshot, ports: list[Port] | None, console: Console, hardware: bool = False) -> None:
     data = snapshot_json(snap, ports)
     d = data["device"]
     console.print(f"[bold]{snap.device}[/] {d['sys_name']}  uptime {_fmt(d['uptime_s'])}s  poll: {d['poll']}")
@@ -136,6 +217,8 @@ def render(snap: Snapshot, ports: list[Port] | None, console: Console) -> None:
             "" if n is None else f"{n['sys_name']} {n['port']}", style=style,
         )
     console.print(table)
+    if hardware:
+        render_hardware(data["hardware"], console)
     for prob in data["problems"]:
         console.print(f"[red]problem[/] {prob}")
     ssh = data["ssh"]

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from pysnmp.proto import rfc1902
 
+from monitor.lab import hardware
 from monitor.lab.agent import MibView, Oid
 from monitor.lab.model import LabDevice, LabPort, LabSite, Module, jitter
 from monitor.units import NO_LIGHT_DBM
@@ -229,14 +230,16 @@ def _lldp(site: LabSite, d: LabDevice) -> Iterator[Row]:
 
 
 _DOM_RENDERERS = {"cisco-entity-sensor": _cisco_sensors, "entity-sensor-watts": _arista_sensors,
-                  "juniper-dom": _juniper_dom}
+                  "juniper-dom": _juniper_dom, "none": lambda site, d, now: iter(())}
 
 
 def render(site: LabSite, d: LabDevice, now: float) -> MibView:
     rows: list[Row] = []
     rows += _system(d, now)
     rows += _interfaces(site, d)
-    rows += _entities(site, d, now)
+    if d.profile.get("entity_mib", True):
+        rows += _entities(site, d, now)
     rows += _DOM_RENDERERS[str(d.profile["dom"])](site, d, now)
     rows += _lldp(site, d)
+    rows += hardware.render(d, now)  # power, cooling, temperature, CPU, memory, storage (monitor.lab.hardware)
     return MibView(rows)

@@ -122,6 +122,7 @@ class LabDevice:
     config_interfaces: dict[str, list[str]] = field(default_factory=dict)
     entity_changed_at: float = -86400.0 * 30
     config_changed_at: float = -86400.0 * 30
+    hw: LabHardware | None = None  # power, cooling, temperature, CPU, memory, disks (platforms.yaml `hardware`)
 
     def port(self, name: str) -> LabPort:
         canon = canonical_port(name)
@@ -238,6 +239,9 @@ class LabSite:
         self.version += 1
         changed = []
         for d in self.devices.values():
+            if d.hw is not None and d.hw.powers_off(now):
+                d.powered = False  # thermal shutdown, or the last power supply gone: it stays off until powered on
+        for d in self.devices.values():
             if d.down_until is not None and now >= d.down_until:
                 d.down_until = None
             for p in d.ports.values():
@@ -295,3 +299,91 @@ class LabSite:
                 sock.cable = cable
         self.cables.append(cable)
         return cable
+
+
+# --- hardware health ----------------------------------------------------------------------------------
+# What a device's health MIBs show is derived here: a dead power supply of a redundant pair changes one row
+# and nothing else; the last one gone switches the device off. A dead fan makes the chassis run hotter; the
+# temperature moves towards its target at the platform's rate and, past the shutdown threshold, the device
+# powers itself off (and cools while it is off).
+
+
+@dataclass
+class LabFilesystem:
+    mount: str
+    disk: str
+    size_bytes: int
+    used_pct: float
+    target_pct: float | None = None  # fill_storage: filling towards this...
+    since: float = 0.0
+    until: float = 0.0  # ...reached at this time
+
+    def used_at(self, now: float) -> float:
+        """Percent used at `now` (a linear fill between `since` and `until`)."""
+        if self.target_pct is None or now >= self.until:
+            return self.target_pct if self.target_pct is not None else self.used_pct
+        if now <= self.since:
+            return self.used_pct
+        return self.used_pct + (self.target_pct - self.used_pct) * (now - self.since) / (self.until - self.since)
+
+    def fill(self, now: float, percent: float, over_s: float) -> None:
+        self.used_pct, self.target_pct = self.used_at(now), percent
+        self.since, self.until = now, now + max(0.0, over_s)
+
+
+@dataclass
+class LabHardware:
+    power_supplies: dict[str, bool] = field(default_factory=dict)  # name -> delivering power
+    fans: dict[str, bool] = field(default_factory=dict)  # name -> spinning
+    normal_c: float = 38.0
+    warn_c: float = 60.0
+    alarm_c: float = 68.0
+    shutdown_c: float = 75.0
+    heat_per_fan_c: float = 6.0  # a dead fan makes the chassis this much hotter
+    rate_c_per_s: float = 2.0 / 60  # how fast the chassis temperature moves
+    cpu_pct: float = 12.0
+    cpus: int = 1
+    memory_bytes: int = 512 * 2**20
+    memory_used_pct: float = 40.0
+    disks: dict[str, bool] = field(default_factory=dict)  # name -> working
+    filesystems: dict[str, LabFilesystem] = field(default_factory=dict)
+    temp_from: float = 38.0
+    temp_to: float = 38.0
+    temp_since: float = 0.0
+    off_at: float | None = None  # when it switches itself off (heat) or loses its last power supply
+
+    def temperature(self, now: float) -> float:
+        moved = self.rate_c_per_s * max(0.0, now - self.temp_since)
+        if self.temp_to >= self.temp_from:
+            return min(self.temp_to, self.temp_from + moved)
+        return max(self.temp_to, self.temp_from - moved)
+
+    def heat_to(self, now: float, target: float) -> None:
+        """The chassis temperature heads for `target`; the shutdown moment is known from the start."""
+        self.temp_from, self.temp_to, self.temp_since = self.temperature(now), target, now
+        if target >= self.shutdown_c:
+            self.off_at = now + max(0.0, self.shutdown_c - self.temp_from) / self.rate_c_per_s
+        elif self.off_at is not None and self.off_at > now and any(self.power_supplies.values()):
+            self.off_at = None
+
+    def fail_fan(self, now: float, name: str) -> None:
+        if self.fans.get(name, False):
+            self.fans[name] = False
+            self.heat_to(now, self.temp_to + self.heat_per_fan_c)
+
+    def fail_power_supply(self, now: float, name: str) -> None:
+        self.power_supplies[name] = False
+        if not any(self.power_supplies.values()):
+            self.off_at = now
+
+    def powers_off(self, now: float) -> bool:
+        """True once when the device switches off; it is then cooled for when it is powered on again."""
+        if self.off_at is None or now < self.off_at:
+            return False
+        self.off_at = None
+        rest = self.normal_c + self.heat_per_fan_c * sum(1 for ok in self.fans.values() if not ok)
+        self.temp_from = self.temp_to = rest
+        self.temp_since = now
+        if not any(self.power_supplies.values()):  # a technician replaces the power supplies before power-on
+            self.power_supplies = {name: True for name in self.power_supplies}
+        return True

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from monitor.errors import SaksiError
+from monitor.lab import hardware as lab_hardware
 from monitor.lab.model import FIBRE_MEDIA, LabDevice, LabPort, LabSite, Module
 from monitor.names import canonical_port
 
@@ -25,6 +26,8 @@ ACTIONS = {
     "power_off_device", "power_on_device", "add_errors", "send_trap",
 }
 _DEVICE_ONLY = {"reboot_device", "power_off_device", "power_on_device", "send_trap"}
+ACTIONS |= lab_hardware.ACTIONS  # fail_power_supply, fail_fan, overheat, fill_storage, fail_disk
+_DEVICE_ONLY |= lab_hardware.ACTIONS
 
 
 class ScenarioError(SaksiError):
@@ -85,6 +88,7 @@ def parse(raw: object, where: str) -> Scenario:
         raise ScenarioError(f"{where}: site.devices is required")
     platforms = lab_profiles()["platforms"]
     ports: dict[str, set[str]] = {}
+    platform_of: dict[str, str] = {}
     for i, d in enumerate(site["devices"], 1):
         if not isinstance(d, dict) or "name" not in d:
             problems.append(f"site.devices[{i}]: needs a name")
@@ -98,6 +102,7 @@ def parse(raw: object, where: str) -> Scenario:
             problems.append(f"device {d['name']}: ports must be a number from 1 to 512")
             continue
         ports[d["name"]] = set(_port_names(platforms[plat], count))
+        platform_of[d["name"]] = plat
     hosts: set[str] = set()
 
     def endpoint(ref: object, what: str, allow_host: bool = True) -> str | None:
@@ -170,6 +175,10 @@ def parse(raw: object, where: str) -> Scenario:
             problems.append(f"{what}: add_errors needs crc_per_s (an integer)")
         if do == "change_config" and not isinstance(s.get("lines", []), list):
             problems.append(f"{what}: change_config lines must be a list")
+        if do in lab_hardware.ACTIONS and (why := lab_hardware.check(
+                do, s, platforms[platform_of[dev]].get("hardware"), platform_of[dev])) is not None:
+            problems.append(f"{what} ({do}): {why}")
+            continue
         steps.append(Step(float(at), do, {k: v for k, v in s.items() if k not in ("at", "do")}, n))
     if site.get("management", "oob") not in ("oob", "inband"):
         problems.append("site.management must be 'oob' (out of band, the default) or 'inband'")
@@ -209,7 +218,8 @@ def build(scn: Scenario) -> LabSite:
     platforms = lab_profiles()["platforms"]
     for d in scn.site["devices"]:
         plat = platforms[d.get("platform", "cisco_ios")]
-        dev = LabDevice(name=d["name"], platform=d.get("platform", "cisco_ios"), profile=plat)
+        dev = LabDevice(name=d["name"], platform=d.get("platform", "cisco_ios"), profile=plat,
+                        hw=lab_hardware.build(plat.get("hardware")))
         names = _port_names(plat, d.get("ports", 28))
         cages = len(names) if plat["sfp_cages"] == "all" else int(plat["sfp_cages"])
         step = int(plat.get("ifindex_step", 1))
@@ -339,4 +349,6 @@ def apply(site: LabSite, scn: Scenario, step: Step) -> None:
     elif do == "add_errors":
         assert port is not None
         port.crc_per_s = int(a["crc_per_s"])
+    elif do in lab_hardware.ACTIONS:
+        lab_hardware.apply(dev, do, a, now)
     # send_trap changes nothing physical: the runner sends the trap for the current state.

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from monitor.health import hardware_problems
 from monitor.lab import runner, scenario
 from monitor.model import Port, Snapshot
 from monitor.names import canonical_port
@@ -48,6 +49,7 @@ def check(result: runner.RunResult, e: dict[str, Any]) -> None:
     if "entity_changed" in e:
         before = result.at(e["device"], 0).facts.entity_last_change_s
         assert (snap.facts.entity_last_change_s != before) is e["entity_changed"], where
+    _check_hardware(snap, e, where)
     if "port" not in e:
         return
     port = _port(snap, e["port"])
@@ -88,6 +90,36 @@ def check(result: runner.RunResult, e: dict[str, Any]) -> None:
         elif key == "dom_breach":
             breaches = {s.breach for s in snap.sensors_of(port.ifindex)}
             assert want in breaches, f"{where}: breaches {breaches}"
+
+
+_HW_COUNTS = {"power_supplies_failed": ("power_supplies", "failed"), "power_supplies_ok": ("power_supplies", "ok"),
+              "fans_failed": ("fans", "failed"), "fans_ok": ("fans", "ok"), "disks_failed": ("disks", "failed")}
+
+
+def _check_hardware(snap: Snapshot, e: dict[str, Any], where: str) -> None:
+    """Power, cooling, temperature, storage and disks, as the device's health MIBs show them."""
+    if not any(k in e for k in (*_HW_COUNTS, "temperature_above", "temperature_below", "storage_above",
+                                "storage_below", "hardware_problem")):
+        return
+    hw = snap.hardware
+    assert hw is not None, f"{where}: no hardware read"
+    for key, (part, state) in _HW_COUNTS.items():
+        if key in e:
+            got = sum(1 for x in getattr(hw, part) if x.state == state)
+            assert got == e[key], f"{where}: {key} {got}"
+    hottest = max((t.value for t in hw.temperatures if t.value is not None), default=None)
+    if "temperature_above" in e:
+        assert hottest is not None and hottest > e["temperature_above"], f"{where}: temperature {hottest}"
+    if "temperature_below" in e:
+        assert hottest is not None and hottest < e["temperature_below"], f"{where}: temperature {hottest}"
+    used = {x.name: x.used_pct for x in hw.storage}
+    for mount, pct in (e.get("storage_above") or {}).items():
+        assert (used.get(mount) or 0) > pct, f"{where}: {mount} {used.get(mount)}%"
+    for mount, pct in (e.get("storage_below") or {}).items():
+        assert used.get(mount) is not None and used[mount] < pct, f"{where}: {mount} {used.get(mount)}%"
+    if "hardware_problem" in e:
+        found = hardware_problems(snap)
+        assert any(p.startswith(e["hardware_problem"]) for p in found), f"{where}: problems {found}"
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
