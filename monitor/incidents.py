@@ -14,6 +14,7 @@ CAUSES = (
     "transceiver_removed", "transceiver_inserted", "transceiver_replaced", "transceiver_moved",
     "transceiver_failed", "cable_unplugged", "cable_moved", "optics_degraded", "port_shutdown",
     "config_changed", "device_rebooted", "device_unreachable", "errors_rising", "unknown",
+    "power_supply_failed", "fan_failed", "overheating", "storage_failing",
 )
 SEVERITIES = ("info", "warning", "major", "critical")
 
@@ -44,6 +45,13 @@ class Incident:
     serial: str | None = None
     id: str = ""
     flaps: int = 0  # times the same cause came back while open (flap damping)
+    # people (monitor/alerts): a mirror of the alert state, which is what ack/assign/escalate write
+    owner: str | None = None  # exactly one person owns an open incident once it is routed
+    tier: int = 0  # the escalation tier the owner was picked from (1 = first line; 0 = not routed)
+    acked_at: float | None = None
+    acked_by: str = ""
+    notes: list[dict[str, Any]] = field(default_factory=list)  # {at, author, text}
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # {at, stage, reason[, detail]}
 
     @property
     def open(self) -> bool:
@@ -72,7 +80,9 @@ class Incident:
                 "started_at": self.started_at, "detected_at": self.detected_at, "resolved_at": self.resolved_at,
                 "summary": self.summary, "evidence": self.evidence, "severity": self.severity,
                 "confidence": self.confidence, "missing": self.missing, "resolution": self.resolution,
-                "serial": self.serial, "site": self.site, "affected": self.affected, "flaps": self.flaps}
+                "serial": self.serial, "site": self.site, "affected": self.affected, "flaps": self.flaps,
+                "owner": self.owner, "tier": self.tier, "acked_at": self.acked_at, "acked_by": self.acked_by,
+                "notes": self.notes, "decisions": self.decisions}
 
 
 class IncidentSink(Protocol):

@@ -151,6 +151,10 @@ def show_incident(inc: Incident, console: Console) -> None:
         rows.append(("affected", ", ".join(inc.affected)))
     if inc.flaps:
         rows.append(("flaps", str(inc.flaps)))
+    if inc.owner or inc.tier:
+        ack = f"; acknowledged by {inc.acked_by} {iso(inc.acked_at)}" if inc.acked_at is not None else \
+            "; not acknowledged"
+        rows.append(("owner", f"{inc.owner or 'nobody'} (tier {inc.tier}){ack}"))
     for k, v in rows:
         head.add_row(k, v)
     console.print(head)
@@ -167,6 +171,26 @@ def show_incident(inc: Incident, console: Console) -> None:
         console.print(timeline)
     else:
         console.print("no evidence recorded")
+    _show_people(inc, console)
+
+
+def _show_people(inc: Incident, console: Console) -> None:
+    """The notes people added, and every alerting decision with its named reason."""
+    if inc.notes:
+        notes = Table(title="notes", title_justify="left")
+        for col in ("time", "author", "note"):
+            notes.add_column(col, overflow="fold")
+        for n in inc.notes:
+            notes.add_row(iso(n.get("at")), str(n.get("author", "")), str(n.get("text", "")))
+        console.print(notes)
+    if inc.decisions:
+        decisions = Table(title="alerting decisions", title_justify="left")
+        for col in ("time", "stage", "reason", "detail"):
+            decisions.add_column(col, overflow="fold")
+        for d in inc.decisions:
+            decisions.add_row(iso(d.get("at")), str(d.get("stage", "")), str(d.get("reason", "")),
+                              str(d.get("detail", "")))
+        console.print(decisions)
 
 
 def whereis_cmd(

@@ -1,0 +1,99 @@
+"""The words of a notification: one subject line and a plain-text body an engineer can act on.
+
+The cause in one sentence first, then where (site, device, port, link), the owner, the evidence
+timeline, the configuration diff when there is one, the notes, why this message was sent, and the
+link to the incident. Pure: the same incident and decisions give the same text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.incidents import Incident
+from monitor.names import short_port
+
+MAX_EVIDENCE = 30
+WORDS = {"opened": "OPENED", "escalated": "ESCALATED", "reminder": "REMINDER", "resolved": "RESOLVED"}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    title: str
+    body: str
+
+
+def where(inc: Incident) -> str:
+    return f"{inc.device} {short_port(inc.port)}" if inc.port else inc.device
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, dict):
+        return " ".join(str(x) for x in v.values() if x not in (None, "")) or "-"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _ref(ref: str) -> str:
+    dev, _, port = ref.partition(":")
+    return f"{dev} {short_port(port)}" if port else ref
+
+
+def _sentence(summary: str) -> str:
+    s = summary.strip() or "no summary"
+    return s[0].upper() + s[1:] + ("" if s.endswith(".") else ".")
+
+
+def render(inc: Incident, transition: str, *, team: str, reasons: Sequence[str], diff: str | None, link: str,
+           fmt: Callable[[float], str], escalated_from: str | None = None) -> Message:
+    word = WORDS.get(transition, transition.upper())
+    title = f"[Saksi] {word} {inc.id} {inc.severity}: {inc.cause} at {where(inc)}" + (
+        f" ({inc.site})" if inc.site else "")
+    owner = f"{inc.owner} (tier {inc.tier}, team {team})" if inc.owner else f"nobody available in team {team}"
+    site = f"site {inc.site or '-'}" + (f" ({inc.customer})" if inc.customer else "")
+    out = [_sentence(inc.summary), ""]
+    rows = [("What", f"{inc.cause} ({inc.severity}, confidence {inc.confidence})"),
+            ("Where", f"{site}, device {inc.device}, port {short_port(inc.port) if inc.port else '-'}")]
+    if inc.link:
+        rows.append(("Link", f"{_ref(inc.link['a'])} <-> {_ref(inc.link['b'])}"))
+    behind = sorted(a.split(":", 1)[1] for a in inc.affected
+                    if a.startswith("device:") and a != f"device:{inc.device}")
+    if behind:
+        rows.append(("Dark behind", ", ".join(behind)))
+    rows.append(("Owner", owner))
+    if transition == "escalated":
+        origin = f" from {escalated_from}" if escalated_from else ""
+        rows.append(("Escalated", f"to tier {inc.tier}{origin}"))
+    if inc.acked_at is not None:
+        rows.append(("Acknowledged", f"by {inc.acked_by or '?'} at {fmt(inc.acked_at)}"))
+    rows.append(("Started", f"{fmt(inc.started_at)} (detected {fmt(inc.detected_at)})"))
+    if inc.flaps:
+        rows.append(("Flapped", f"{inc.flaps} time(s): came back after resolving"))
+    if inc.resolved_at is not None:
+        rows.append(("Resolved", f"{fmt(inc.resolved_at)}: {inc.resolution or 'healthy again'}"))
+    if inc.missing:
+        rows.append(("Missing", "; ".join(inc.missing)))
+    out += [f"{k + ':':<13} {v}" for k, v in rows]
+    out += ["", "Evidence:"]
+    ev = inc.evidence if len(inc.evidence) <= MAX_EVIDENCE else inc.evidence[:MAX_EVIDENCE]
+    for e in ev:
+        place = str(e.get("device", "")) + (f" {short_port(e['port'])}" if e.get("port") else "")
+        line = f"  {fmt(e['at'])}  {e.get('source', '')}  {place}  {e.get('what', '')}  " \
+               f"{_value(e.get('before'))} -> {_value(e.get('after'))}"
+        out.append(line + (f" ({e['detail']})" if e.get("detail") else ""))
+    if len(inc.evidence) > len(ev):
+        out.append(f"  ... {len(inc.evidence) - len(ev)} more")
+    if not inc.evidence:
+        out.append("  none recorded")
+    out += ["", "Configuration change:", *(f"  {x}" for x in diff.splitlines())] if diff else [
+        "", "Configuration change: none recorded around the start"]
+    if inc.notes:
+        out += ["", "Notes:", *(f"  {fmt(n['at'])}  {n['author']}: {n['text']}" for n in inc.notes)]
+    out += ["", f"Why this message: {', '.join(reasons)}"]
+    if inc.open and inc.id:
+        out.append(f"Acknowledge: saksi incident ack {inc.id}")
+    if link:
+        out.append(f"Incident: {link}")
+    return Message(title, "\n".join(out) + "\n")
