@@ -1,0 +1,88 @@
+"""What a principal may see: the one place where a customer is confined to its own customer's sites.
+
+Every page, API route, chart query and download goes through these functions; an object outside the
+principal's reach is reported as absent (404), so a customer cannot even learn that it exists.
+"""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Path
+
+from monitor.incidents import Incident
+from monitor.inventory import Device, Inventory, Site
+from monitor.names import canonical_port
+from monitor.store import Store
+from monitor.web.auth import Forbidden, Principal
+
+
+def can_see(p: Principal, site: Site) -> bool:
+    if p.engineer:
+        return True
+    return site.customer == p.customer and (p.site is None or p.site == site.name)
+
+
+def visible_sites(p: Principal, inv: Inventory) -> list[Site]:
+    return sorted((s for s in inv.sites.values() if can_see(p, s)), key=lambda s: s.name)
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(404, f"no such {what}")
+
+
+def site_or_404(p: Principal, inv: Inventory, name: str) -> Site:
+    site = inv.sites.get(name)
+    if site is None or not can_see(p, site):
+        raise not_found("site")
+    return site
+
+
+def device_or_404(p: Principal, inv: Inventory, name: str, site: str | None = None) -> Device:
+    device = inv.devices.get(name)
+    if device is None or (site is not None and device.site != site):
+        raise not_found("device")
+    site_or_404(p, inv, device.site)
+    return device
+
+
+def port_name(device_ports: list[str], wanted: str) -> str | None:
+    """The device's own name for a port given as a person types it ("Gi1/0/49" or the full name)."""
+    if wanted in device_ports:
+        return wanted
+    canon = canonical_port(wanted)
+    return canon if canon in device_ports else None
+
+
+def incident_visible(p: Principal, inv: Inventory, inc: Incident) -> bool:
+    """An incident is seen through its site: an incident of a site the inventory does not know is for engineers."""
+    site = inv.sites.get(inc.site)
+    if site is None:
+        return p.engineer
+    return can_see(p, site)
+
+
+def incident_or_404(p: Principal, inv: Inventory, store: Store, ref: str) -> Incident:
+    if len(ref) > 32:
+        raise not_found("incident")
+    inc = store.incident(ref)
+    if inc is None or not incident_visible(p, inv, inc):
+        raise not_found("incident")
+    return inc
+
+
+def visible_incidents(p: Principal, inv: Inventory, store: Store, site: str | None = None,
+                      open_only: bool = False) -> list[Incident]:
+    """Incidents of the sites this principal may see (one site when given), oldest first."""
+    if site is not None:
+        site_or_404(p, inv, site)
+        return store.incidents(open_only=open_only, site=site)
+    found = store.incidents(open_only=open_only)
+    return [i for i in found if incident_visible(p, inv, i)]
+
+
+def require_engineer(p: Principal) -> None:
+    if not p.engineer:
+        raise Forbidden("only engineers can act on incidents")
+
+
+NamePath = Path(min_length=1, max_length=128)
+RefPath = Path(min_length=1, max_length=32)

@@ -1,0 +1,238 @@
+"""People and read-only links: who may log in, as what, and the bookmarkable tokens of a customer.
+
+Own tables beside the state store's (same engine, portable types only, so they run on PostgreSQL
+too). Passwords are argon2id hashes; a token is stored as its SHA-256 only, so the table leaks no
+usable link. Every function takes the engine: nothing here keeps state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from monitor.errors import SaksiError
+from monitor.store import _WRITE
+
+ROLES = ("engineer", "customer")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+MIN_PASSWORD = 10
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("saksi-timing-equaliser")  # verified when the user does not exist
+
+metadata = MetaData()
+
+users_t = Table(
+    "web_users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("customer", String(128), nullable=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("epoch", Integer, nullable=False, default=0),  # bumped to end every session of the user
+    Column("created_at", Float, nullable=False),
+)
+
+tokens_t = Table(
+    "web_tokens", metadata,
+    Column("id", String(32), primary_key=True),  # public handle, for `saksi tokens revoke`
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("customer", String(128), nullable=False),
+    Column("site", String(128), nullable=True),  # limited to one site, or every site of the customer
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+settings_t = Table(
+    "web_settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(512), nullable=False),
+)
+
+
+class AccountError(SaksiError):
+    """A user or token cannot be created or changed as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    name: str
+    role: str
+    customer: str | None
+    disabled: bool
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    id: str
+    customer: str
+    site: str | None
+    label: str
+    created_at: float
+    revoked_at: float | None
+
+
+def create_tables(engine: Engine) -> None:
+    with _begin(engine) as conn:
+        metadata.create_all(conn)
+
+
+@contextmanager
+def _begin(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that takes SQLite's write lock up front, as the state store's own writes do."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+def secret_key(engine: Engine) -> str:
+    """The session signing key kept in the store, created on first use (so every web process shares it)."""
+    with _begin(engine) as conn:
+        row = conn.execute(select(settings_t.c.value).where(settings_t.c.key == "secret_key")).first()
+        if row is not None:
+            return str(row.value)
+        value = secrets.token_urlsafe(48)
+        conn.execute(insert(settings_t).values(key="secret_key", value=value))
+        return value
+
+
+def _user(row: object) -> User:
+    r = row._mapping  # type: ignore[attr-defined]
+    return User(r["id"], r["name"], r["role"], r["customer"], bool(r["disabled"]), int(r["epoch"]))
+
+
+def add_user(engine: Engine, name: str, role: str, password: str, customer: str | None = None) -> User:
+    if not NAME_RE.fullmatch(name):
+        raise AccountError("a user name is 1-64 letters, digits or . _ @ - (starting with a letter or digit)")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if (role == "customer") != bool(customer):
+        raise AccountError("a customer account needs --customer; an engineer account takes none")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    with _begin(engine) as conn:
+        if conn.execute(select(users_t.c.id).where(users_t.c.name == name)).first() is not None:
+            raise AccountError(f"user {name!r} already exists")
+        conn.execute(insert(users_t).values(name=name, role=role, customer=customer or None,
+                                            password_hash=_hasher.hash(password), disabled=False, epoch=0,
+                                            created_at=time.time()))
+        row = conn.execute(select(users_t).where(users_t.c.name == name)).one()
+    return _user(row)
+
+
+def set_password(engine: Engine, name: str, password: str) -> None:
+    """A new password ends every open session of the user."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    with _begin(engine) as conn:
+        res = conn.execute(update(users_t).where(users_t.c.name == name).values(
+            password_hash=_hasher.hash(password), epoch=users_t.c.epoch + 1))
+    if res.rowcount == 0:
+        raise AccountError(f"no user {name!r}")
+
+
+def set_disabled(engine: Engine, name: str, disabled: bool) -> None:
+    with _begin(engine) as conn:
+        res = conn.execute(update(users_t).where(users_t.c.name == name).values(
+            disabled=disabled, epoch=users_t.c.epoch + 1))
+    if res.rowcount == 0:
+        raise AccountError(f"no user {name!r}")
+
+
+def users(engine: Engine) -> list[User]:
+    with engine.connect() as conn:
+        return [_user(r) for r in conn.execute(select(users_t).order_by(users_t.c.name))]
+
+
+def user_by_id(engine: Engine, user_id: int) -> User | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(users_t).where(users_t.c.id == user_id)).first()
+    return None if row is None else _user(row)
+
+
+def authenticate(engine: Engine, name: str, password: str) -> User | None:
+    """The user when the password matches and the account is enabled; the work is the same either way."""
+    with engine.connect() as conn:
+        row = conn.execute(select(users_t).where(users_t.c.name == name)).first()
+    stored = row._mapping["password_hash"] if row is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    user = _user(row)
+    if user.disabled:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        with _begin(engine) as conn:
+            conn.execute(update(users_t).where(users_t.c.id == user.id).values(password_hash=_hasher.hash(password)))
+    return user
+
+
+# --- read-only links ------------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_token(engine: Engine, customer: str, site: str | None = None, label: str = "") -> tuple[Token, str]:
+    """A new read-only token; the secret is returned once and never stored."""
+    if not customer:
+        raise AccountError("a read-only link belongs to a customer")
+    secret = secrets.token_urlsafe(32)
+    token = Token(f"tok-{secrets.token_hex(4)}", customer, site or None, label[:200], time.time(), None)
+    with _begin(engine) as conn:
+        conn.execute(insert(tokens_t).values(id=token.id, token_hash=_digest(secret), customer=customer,
+                                             site=token.site, label=token.label, created_at=token.created_at,
+                                             revoked_at=None))
+    return token, secret
+
+
+def _token(row: object) -> Token:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Token(r["id"], r["customer"], r["site"], r["label"], r["created_at"], r["revoked_at"])
+
+
+def token_by_secret(engine: Engine, secret: str) -> Token | None:
+    """The live token a link carries; None for an unknown or revoked one."""
+    if not secret or len(secret) > 128:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(select(tokens_t).where(tokens_t.c.token_hash == _digest(secret))).first()
+    token = None if row is None else _token(row)
+    return token if token is not None and token.revoked_at is None else None
+
+
+def token_by_id(engine: Engine, token_id: str) -> Token | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(tokens_t).where(tokens_t.c.id == token_id)).first()
+    return None if row is None else _token(row)
+
+
+def tokens(engine: Engine) -> list[Token]:
+    with engine.connect() as conn:
+        return [_token(r) for r in conn.execute(select(tokens_t).order_by(tokens_t.c.created_at))]
+
+
+def revoke_token(engine: Engine, token_id: str) -> None:
+    with _begin(engine) as conn:
+        res = conn.execute(update(tokens_t).where(tokens_t.c.id == token_id, tokens_t.c.revoked_at.is_(None))
+                           .values(revoked_at=time.time()))
+    if res.rowcount == 0:
+        raise AccountError(f"no live token {token_id!r}")

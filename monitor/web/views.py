@@ -1,0 +1,327 @@
+"""What the pages and the API show, built from the inventory, the store and the config history.
+
+Plain functions from records to small dataclasses: the templates and the JSON routes both read these,
+so a page and its API answer always agree. Nothing here checks access: callers pass only what
+`monitor.web.access` let through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from monitor.confighistory import ConfigHistory, ConfigHistoryError, unified
+from monitor.incidents import SEVERITIES, Incident
+from monitor.inventory import Device, Inventory, Site
+from monitor.model import Snapshot
+from monitor.names import canonical_port, short_port
+from monitor.timeseries.reader import PointReader
+from monitor.web import optics
+
+log = logging.getLogger(__name__)
+
+
+# --- time -----------------------------------------------------------------------------------------
+
+
+def local(t: float | None, tz: str) -> tuple[str, str]:
+    """(ISO 8601 with offset, words) of an epoch time in a site's time zone; ("", "-") when unknown.
+
+    >>> local(0.0, "Europe/Helsinki")
+    ('1970-01-01T02:00:00+02:00', '1970-01-01 02:00:00 EET')
+    """
+    if t is None:
+        return "", "-"
+    when = dt.datetime.fromtimestamp(t, ZoneInfo(tz))
+    return when.isoformat(timespec="seconds"), when.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def words(cause: str) -> str:
+    """A cause as words.
+
+    >>> words("transceiver_moved")
+    'Transceiver moved'
+    """
+    return cause.replace("_", " ").capitalize()
+
+
+def show(v: Any) -> str:
+    """A before/after value of the evidence as one short phrase."""
+    if v is None:
+        return "-"
+    if isinstance(v, dict):
+        return " ".join(short_port(str(x)) if k == "port" else str(x)
+                        for k, x in v.items() if x not in (None, "")) or "-"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def endpoint(ref: str) -> str:
+    """A link end as people write it.
+
+    >>> endpoint("core-sw1:GigabitEthernet1/0/49"), endpoint("pc-101")
+    ('core-sw1:Gi1/0/49', 'pc-101')
+    """
+    device, _, port = ref.partition(":")
+    return f"{device}:{short_port(port)}" if port else device
+
+
+# --- site -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    name: str
+    description: str
+    platform: str
+    state: str  # up | down | unknown
+    polled_at: float | None
+    poll_status: str
+    ports_up: int
+    ports_physical: int
+    modules: int
+    error: str
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    a: str
+    b: str
+    role: str
+    media: str
+    state: str  # up | down | unknown
+    source: str  # inventory | lldp
+    detail: str
+
+
+@dataclass(frozen=True)
+class ModuleRow:
+    device: str
+    port: str
+    vendor: str
+    model: str
+    serial: str
+    oper: str
+    series: list[optics.Series]
+
+    @property
+    def state(self) -> str:
+        levels = [s.state for s in self.series]
+        return "alarm" if "alarm" in levels else "warning" if "warning" in levels else "ok"
+
+
+@dataclass(frozen=True)
+class SiteView:
+    site: Site
+    customer: str
+    health: str  # ok | degraded | down | unknown
+    headline: str
+    devices: list[DeviceRow]
+    links: list[LinkRow]
+    modules: list[ModuleRow]
+    open_incidents: list[Incident]
+    updated_at: float | None
+
+
+def device_row(d: Device, snap: Snapshot | None) -> DeviceRow:
+    if snap is None:
+        return DeviceRow(d.name, d.description or "", d.platform, "unknown", None, "never polled", 0, 0, 0, "")
+    physical = [p for p in snap.ports if p.is_physical]
+    return DeviceRow(d.name, d.description or snap.facts.sys_descr.split("\n")[0][:80], d.platform,
+                     "up" if snap.reachable else "down", snap.taken_at, snap.poll_status.replace("_", " "),
+                     sum(p.oper == "up" for p in physical), len(physical), len(snap.transceivers), snap.error or "")
+
+
+def _oper(snaps: dict[str, Snapshot], device: str, port: str) -> str:
+    snap = snaps.get(device)
+    if snap is None or not snap.reachable:
+        return "unknown"
+    p = snap.port(canonical_port(port))
+    return "unknown" if p is None else p.oper
+
+
+def links(inv: Inventory, site: str, snaps: dict[str, Snapshot]) -> list[LinkRow]:
+    """The inventory's links of the site, then the links LLDP shows between its devices that the inventory lacks."""
+    names = {d.name for d in inv.devices_at(site)}
+    out, known = [], set()
+    for link in inv.links:
+        if link.a.device not in names:
+            continue
+        ends = [(e.device, e.port, _oper(snaps, e.device, e.port)) for e in (link.a, link.b)]
+        known.update({(e.device, e.port) for e in (link.a, link.b)})
+        out.append(_link(ends, link.role, link.media or "", "inventory"))
+    sys_names = {s.facts.sys_name: d for d, s in snaps.items() if s.facts.sys_name} | {n: n for n in names}
+    for d, s in sorted(snaps.items()):
+        if not s.reachable:
+            continue
+        for n in s.neighbors:
+            other, local_port = sys_names.get(n.sys_name), s.port(n.ifindex) if n.ifindex is not None else None
+            if other is None or local_port is None or (d, local_port.name) in known:
+                continue
+            far = canonical_port(n.port)
+            known.update({(d, local_port.name), (other, far)})
+            out.append(_link([(d, local_port.name, local_port.oper), (other, far, _oper(snaps, other, far))],
+                             "seen by LLDP", "", "lldp"))
+    return out
+
+
+def _link(ends: list[tuple[str, str, str]], role: str, media: str, source: str) -> LinkRow:
+    opers = [o for _, _, o in ends]
+    state = "up" if all(o == "up" for o in opers) else "unknown" if "unknown" in opers else "down"
+    detail = ", ".join(f"{d} {short_port(p)} {o}" for d, p, o in ends if o not in ("up", "unknown"))
+    a, b = (f"{d}:{short_port(p)}" for d, p, _ in ends)
+    return LinkRow(a, b, role, media, state, source, detail)
+
+
+def modules(snaps: dict[str, Snapshot], reader: PointReader | None, site: str, window_s: float) -> list[ModuleRow]:
+    out = []
+    for d, s in sorted(snaps.items()):
+        names = {p.ifindex: p for p in s.ports}
+        for t in sorted(s.transceivers, key=lambda t: (t.ifindex or 0)):
+            port = names.get(t.ifindex) if t.ifindex is not None else None
+            if port is None:
+                continue
+            series = optics.history(reader, s, d, port.name, s.taken_at - window_s, s.taken_at, site)
+            out.append(ModuleRow(d, port.name, t.vendor, t.model, t.serial, port.oper, series))
+    return out
+
+
+def site_view(inv: Inventory, site: Site, snaps: dict[str, Snapshot], open_incidents: list[Incident],
+              reader: PointReader | None, window_s: float) -> SiteView:
+    devices = [device_row(d, snaps.get(d.name)) for d in sorted(inv.devices_at(site.name), key=lambda d: d.name)]
+    link_rows = links(inv, site.name, snaps)
+    mods = modules(snaps, reader, site.name, window_s)
+    health, headline = _health(devices, link_rows, mods, open_incidents)
+    customer = inv.customers[site.customer].display_name if site.customer in inv.customers else site.customer
+    times = [d.polled_at for d in devices if d.polled_at is not None]
+    return SiteView(site, customer, health, headline, devices, link_rows, mods, open_incidents,
+                    max(times) if times else None)
+
+
+def _health(devices: list[DeviceRow], links: list[LinkRow], mods: list[ModuleRow],
+            incidents: list[Incident]) -> tuple[str, str]:
+    """One word and one sentence a customer reads first."""
+    if not devices or all(d.state == "unknown" for d in devices):
+        return "unknown", "No device of this site has been polled yet."
+    down = [d.name for d in devices if d.state == "down"]
+    links_down = [f"{link.a} ↔ {link.b}" for link in links if link.state == "down"]
+    alarms = [f"{m.device} {short_port(m.port)}" for m in mods if m.state == "alarm"]
+    parts = []
+    if down:
+        parts.append(f"{len(down)} device{'s' if len(down) > 1 else ''} not answering ({', '.join(down)})")
+    if links_down:
+        parts.append(f"{len(links_down)} link{'s' if len(links_down) > 1 else ''} down ({', '.join(links_down)})")
+    if alarms:
+        parts.append(f"optics in alarm on {', '.join(alarms)}")
+    if incidents:
+        parts.append(f"{len(incidents)} open incident{'s' if len(incidents) > 1 else ''}")
+    worst = max((SEVERITIES.index(i.severity) for i in incidents if i.severity in SEVERITIES), default=-1)
+    if down or worst >= SEVERITIES.index("critical"):
+        health = "down"
+    elif parts:
+        health = "degraded"
+    else:
+        return "ok", f"All {len(devices)} devices answer and every link is up."
+    text = "; ".join(parts)
+    return health, text[:1].upper() + text[1:] + "."
+
+
+# --- device ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortRow:
+    name: str
+    short: str
+    alias: str
+    admin: str
+    oper: str
+    speed_mbps: int | None
+    module: str
+    serial: str
+    neighbor: str
+    optics: str  # ok | warning | alarm | "" (no module)
+
+
+def port_rows(snap: Snapshot | None) -> list[PortRow]:
+    if snap is None:
+        return []
+    out = []
+    for p in snap.ports:
+        if not p.is_physical:
+            continue
+        t, n = snap.transceiver_in(p.ifindex), snap.neighbor_on(p.ifindex)
+        breaches = [s.breach for s in snap.sensors_of(p.ifindex)]
+        level = "alarm" if "alarm" in breaches else "warning" if "warning" in breaches else "ok" if t else ""
+        out.append(PortRow(p.name, short_port(p.name), p.alias, p.admin, p.oper, p.speed_mbps,
+                           f"{t.vendor} {t.model}".strip() if t else "", t.serial if t else "",
+                           f"{n.sys_name} {short_port(n.port)}".strip() if n else "", level))
+    return out
+
+
+# --- incidents ------------------------------------------------------------------------------------
+
+
+def incident_state(inc: Incident) -> str:
+    if not inc.open:
+        return "resolved"
+    return "acknowledged" if inc.acked_at is not None else "open"
+
+
+def matches(inc: Incident, q: str) -> bool:
+    """A plain, case-insensitive substring search over what a person would look for (no query language)."""
+    if not q:
+        return True
+    hay = " ".join(str(x) for x in (inc.id, inc.cause, words(inc.cause), inc.device, inc.port or "",
+                                    short_port(inc.port) if inc.port else "", inc.summary, inc.serial or "",
+                                    inc.owner or "", inc.resolution, *(n.get("text", "") for n in inc.notes)))
+    return q.casefold() in hay.casefold()
+
+
+# --- configuration change log ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    device: str
+    commit: str
+    at: float
+    source: str
+    diff: str  # unified diff from the previous version ("" for the first one)
+    first: bool
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (css class, text) for display
+
+
+def config_log(site: str, devices: list[str], root: Path | None, limit: int = 50) -> list[ConfigChange]:
+    """Every device's configuration versions with their diffs, newest first (already redacted when stored)."""
+    out: list[ConfigChange] = []
+    history = ConfigHistory(site, root)
+    try:
+        for device in devices:
+            try:
+                versions = history.versions(device)
+            except (ConfigHistoryError, KeyError, OSError) as exc:
+                log.warning("config history of %s: %s", device, exc)
+                continue
+            for prev, ver in zip([None, *versions[:-1]], versions):
+                diff = "" if prev is None else unified(history.text(prev), history.text(ver),
+                                                        f"{device} {prev.short}", f"{device} {ver.short}")
+                out.append(ConfigChange(device, ver.commit, ver.at, ver.source, diff, prev is None,
+                                        [(_diff_class(line), line) for line in diff.splitlines()]))
+    finally:
+        history.close()
+    out.sort(key=lambda c: c.at, reverse=True)
+    return out[:limit]
+
+
+def _diff_class(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return "diff-file"
+    return {"+": "diff-add", "-": "diff-del", "@": "diff-hunk"}.get(line[:1], "diff-ctx")
+
+

@@ -1,0 +1,160 @@
+"""Bad input: oversized and malformed parameters, injection attempts in search and notes, forged sessions,
+cross-site form posts, open redirects, and the login rate limit."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+from markupsafe import escape
+
+from monitor.inventory import Inventory
+from monitor.store import Store
+from monitor.web import WebSettings, accounts
+from tests.web.conftest import SITE_A, Lab, csrf_of, login, serving
+
+
+@pytest.mark.parametrize("path", [
+    "/incidents?q=" + "x" * 201, "/api/incidents?q=" + "x" * 201, f"/sites/{SITE_A}/incidents?q=" + "x" * 201,
+    "/incidents?page=0", "/incidents?page=abc", "/incidents?page=99999999999999999999", "/incidents?state=<b>",
+    "/api/incidents?limit=100000", "/api/incidents?limit=-1", "/api/incidents?open=maybe",
+    "/api/devices/core-sw1/optics?port=Gi1/0/50&hours=-1", "/api/devices/core-sw1/optics?port=" + "G" * 65,
+    "/api/devices/core-sw1/optics", "/sites/" + "s" * 129, "/incidents/" + "1" * 33, "/api/sites/" + "s" * 129,
+    f"/sites/{SITE_A}/config/core-sw1/not-a-commit.diff",
+])
+def test_malformed_and_oversized_parameters_are_refused(lab: Lab, path: str) -> None:
+    with closing(login(lab.url, "alice")) as c:
+        r = c.get(path)
+    assert r.status_code in (404, 422), (path, r.status_code)
+    assert "x" * 201 not in r.text and "Traceback" not in r.text
+
+
+@pytest.mark.parametrize("ref", ["SAK-000001' OR '1'='1", "1;DROP TABLE incidents", "%00", "..%2f..%2fetc",
+                                 "SAK-999999", "-1"])
+def test_strange_references_are_not_found(lab: Lab, ref: str) -> None:
+    with closing(login(lab.url, "erin")) as c:
+        assert c.get(f"/incidents/{ref}").status_code in (404, 422)
+        assert c.get(f"/api/incidents/{ref}").status_code in (404, 422)
+    assert lab.store.incident(lab.ref_a) is not None
+
+
+@pytest.mark.parametrize("q", ["' OR 1=1 --", "%' OR '%'='", "<script>alert(1)</script>", "\" onmouseover=\"x",
+                               "{{7*7}}", "${7*7}", "*", "\\", "\u202e\u0000"])
+def test_search_is_plain_text(lab: Lab, q: str) -> None:
+    with closing(login(lab.url, "alice")) as c:
+        page = c.get("/incidents", params={"q": q, "state": "all"})
+        api = c.get("/api/incidents", params={"q": q})
+    assert page.status_code == 200 and api.status_code == 200
+    assert api.json() == []  # none of these strings is in an incident: no query language to inject into
+    assert "<script>alert(1)</script>" not in page.text and 'onmouseover="x' not in page.text
+    if q == "{{7*7}}":
+        assert "Results for “{{7*7}}”" in page.text  # not evaluated as a template
+    if q.strip("\u202e\u0000"):
+        assert str(escape(q)) in page.text  # echoed as text
+
+
+def test_search_finds_by_serial_and_port(lab: Lab) -> None:
+    with closing(login(lab.url, "alice")) as c:
+        for q in (lab.incident_a.serial, "Gi1/0/49", "gigabitethernet1/0/49", lab.ref_a.lower(), "core-SW1"):
+            if q:
+                assert [i["id"] for i in c.get("/api/incidents", params={"q": q}).json()] == [lab.ref_a], q
+
+
+def test_stored_notes_are_escaped_when_shown(lab: Lab) -> None:
+    evil = '<img src=x onerror="alert(document.cookie)"><svg onload=alert(1)> & "quotes"'
+    with closing(login(lab.url, "erin")) as eng:
+        csrf = csrf_of(eng.get(f"/incidents/{lab.ref_a}").text)
+        assert eng.post(f"/incidents/{lab.ref_a}/note", data={"csrf_token": csrf, "text": evil}).status_code == 303
+    with closing(login(lab.url, "alice")) as c:
+        for path in (f"/incidents/{lab.ref_a}", f"/sites/{SITE_A}"):
+            body = c.get(path).text
+            assert "<img src=x" not in body and "<svg onload" not in body
+            assert str(escape(evil)) in body
+        assert evil in [n["text"] for n in c.get(f"/api/incidents/{lab.ref_a}").json()["detail"]["notes"]]
+
+
+def test_oversized_note_and_body_are_refused(lab: Lab) -> None:
+    with closing(login(lab.url, "erin")) as eng:
+        csrf = csrf_of(eng.get(f"/incidents/{lab.ref_a}").text)
+        before = len(lab.store.incident(lab.ref_a).notes)  # type: ignore[union-attr]
+        r = eng.post(f"/incidents/{lab.ref_a}/note", data={"csrf_token": csrf, "text": "n" * 4001})
+        assert r.status_code == 422
+        r = eng.post(f"/incidents/{lab.ref_a}/note", data={"csrf_token": csrf, "text": "n" * 200_000})
+        assert r.status_code == 413
+
+        def chunks():  # type: ignore[no-untyped-def]
+            for _ in range(100):
+                yield b"text=" + b"n" * 1000
+
+        r = eng.post(f"/incidents/{lab.ref_a}/note", content=chunks(),
+                     headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 413  # streamed without a length: counted as it arrives
+        assert eng.post(f"/incidents/{lab.ref_a}/note", data={"csrf_token": csrf, "text": "   "}).status_code == 400
+        assert len(lab.store.incident(lab.ref_a).notes) == before  # type: ignore[union-attr]
+
+
+def test_engineer_forms_need_the_csrf_token_and_this_origin(lab: Lab) -> None:
+    with closing(login(lab.url, "erin")) as eng:
+        csrf = csrf_of(eng.get(f"/incidents/{lab.ref_a}").text)
+        assert eng.post(f"/incidents/{lab.ref_a}/note", data={"text": "no token"}).status_code == 403
+        assert eng.post(f"/incidents/{lab.ref_a}/note", data={"text": "bad", "csrf_token": "x" * 32}).status_code == 403
+        r = eng.post(f"/incidents/{lab.ref_a}/note", data={"text": "elsewhere", "csrf_token": csrf},
+                     headers={"origin": "http://evil.example"})
+        assert r.status_code == 403
+    with closing(login(lab.url, "erin")) as other:  # another session's token is not this one's
+        assert other.post(f"/incidents/{lab.ref_a}/note", data={"text": "x", "csrf_token": csrf}).status_code == 403
+    assert not any(n["text"] in ("no token", "bad", "elsewhere", "x")
+                   for n in lab.store.incident(lab.ref_a).notes)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("cookie", ["garbage", "a" * 5000, "eyJ1aWQiOjF9.x.y", '"; DROP TABLE web_users; --'])
+def test_forged_or_malformed_session_cookies_are_anonymous(lab: Lab, cookie: str) -> None:
+    r = httpx.get(f"{lab.url}/sites/{SITE_A}", cookies={"saksi_session": cookie})
+    assert r.status_code == 401
+
+
+def test_session_signed_with_another_key_is_refused(lab: Lab) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    forged = URLSafeTimedSerializer("not-our-key", salt="saksi-session").dumps({"uid": 1, "ep": 0, "csrf": "x"})
+    assert httpx.get(f"{lab.url}/api/me", cookies={"saksi_session": forged}).status_code == 401
+    assert httpx.get(f"{lab.url}/api/me", headers={"Authorization": "Bearer " + "A" * 500}).status_code == 401
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:x"])
+def test_login_never_redirects_elsewhere(lab: Lab, target: str) -> None:
+    c = httpx.Client(base_url=lab.url, timeout=10)
+    with closing(c):
+        csrf = csrf_of(c.get("/login").text)
+        r = c.post("/login", data={"name": "alice", "password": "alice-acme-pw1", "csrf_token": csrf, "next": target})
+    assert r.status_code == 303 and r.headers["location"] == "/sites"
+
+
+def test_security_headers(lab: Lab) -> None:
+    with closing(login(lab.url, "alice")) as c:
+        r = c.get(f"/sites/{SITE_A}")
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["cache-control"] == "no-store"
+    cookie = httpx.Client(base_url=lab.url).get("/login").headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_login_is_rate_limited(tmp_path: Path) -> None:
+    """A separate app (its own limiter), so the shared server's logins are not blocked."""
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    accounts.create_tables(store.engine)
+    accounts.add_user(store.engine, "dave", "engineer", "dave-engineer-pw")
+    with serving(store, Inventory({}, {}, {}, ()), WebSettings(login_attempts=3, login_window_s=60)) as (url, _), \
+            closing(httpx.Client(base_url=url, timeout=10)) as c:
+        csrf = csrf_of(c.get("/login").text)
+        for _ in range(3):
+            r = c.post("/login", data={"name": "dave", "password": "guess", "csrf_token": csrf})
+            assert r.status_code == 401 and "Wrong user name or password" in r.text
+        r = c.post("/login", data={"name": "dave", "password": "dave-engineer-pw", "csrf_token": csrf})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        r = c.post("/login", data={"name": "nobody", "password": "x", "csrf_token": csrf})
+        assert r.status_code == 429  # the address is blocked too, whatever name it tries
+    store.close()
