@@ -91,6 +91,8 @@ def check(
     retries: Annotated[int, typer.Option(help="retries per SNMP request")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print the snapshot as JSON")] = False,
     no_ssh: Annotated[bool, typer.Option("--no-ssh", help="skip SSH even when the device has SSH credentials")] = False,
+    hardware: Annotated[bool, typer.Option("--hardware", help="show power supplies, fans, temperatures, CPU, "
+                                                              "memory, storage and disks")] = False,
 ) -> None:
     """Poll one device now and show each port, its module, optics and neighbour.
 
@@ -145,7 +147,7 @@ def check(
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        render(snap, ports, console)
+        render(snap, ports, console, hardware=hardware)
     raise typer.Exit(EXIT_HEALTHY if data["healthy"] else EXIT_PROBLEM)
 
 
@@ -166,6 +168,9 @@ def _add_subcommands() -> None:
     run_cli.register(app)
     from monitor.config_cli import app as config_app; app.add_typer(config_app, name="config")  # noqa: E702
     __import__("monitor.state_cli", fromlist=["register"]).register(app)
+    __import__("monitor.alerts_cli", fromlist=["register"]).register(app)
+    __import__("monitor.dashboards_cli", fromlist=["register"]).register(app)
+    __import__("monitor.web_cli", fromlist=["register"]).register(app)
 
 
 _add_subcommands()
