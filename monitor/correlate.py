@@ -471,7 +471,7 @@ class Correlator:
         if inc.cause == "errors_rising":
             rising = any(c.kind is K.ERRORS_RISING and c.device == inc.device and c.port == inc.port for c in changes)
             seen = any(c.device == inc.device for c in changes) or inc.device in state.last
-            return None if rising or not seen or not self._observed(inc, changes) else "errors stopped rising"
+            return None if rising or not seen else "errors stopped rising"
         if inc.port is None:
             return "recorded" if inc.cause == "config_changed" else None
         reachable, admin, oper, serial = self._port(state, end(inc.device, inc.port))
@@ -501,9 +501,6 @@ class Correlator:
         return {"transceiver_replaced": "link up with the new module", "transceiver_failed": "link restored",
                 "port_shutdown": "port enabled again", "cable_moved": "cable back in place",
                 "cable_unplugged": "cable back", "unknown": "link back up"}.get(inc.cause, "healthy again")
-
-    def _observed(self, inc: Incident, changes: list[Change]) -> bool:
-        return True
 
     def _links_up(self, state: State, inc: Incident) -> bool:
         for ref in inc.affected:
