@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor import hardware_causes, trends
-from monitor.changes import Change
-from monitor.changes import ChangeKind as K
+from monitor.changes import Change, ChangeKind as K
 from monitor.incidents import Incident
 from monitor.model import SensorKind, Snapshot
 from monitor.names import canonical_port as canonical

@@ -86,7 +86,8 @@ def test_every_power_supply_and_fan_state(snmpsim: Agent, name: str, sensor: dic
             or (table in ("cefcFRUPowerStatusTable", "entStateTable")
                 and rec.get(f"1.3.6.1.2.1.47.1.1.1.1.5.{index}") not in ("6", "7"))
         read = {u["source"] for u in units.values()}
-        assert not_a_unit or (table not in read and units), f"{name}: {sensor['sensor_descr']} missing"
+        health = next((t for t in check_json(snmpsim, name)["tables"] if t["table"] == table), None)
+        assert not_a_unit or (table not in read and units), f"{name}: {sensor['sensor_descr']} missing ({health})"
         return
     raw = int(sensor["sensor_current"])
     generic = next(s["state_generic_value"] for s in expected(name)["sensors"]["discovery"]["state_indexes"]
