@@ -9,7 +9,7 @@ an escalation, the reminder number for a reminder.
 from __future__ import annotations
 
 from monitor.alerts.model import Alert, AlertRow, Decision
-from monitor.alerts.state import AlertState
+from monitor.alerts.state import AlertState, StaleDecision
 
 NAME = "dedup"
 
@@ -55,11 +55,17 @@ class Dedup:
             else:
                 row.last_page_at = now
                 row.reminders += t == "reminder"
-                row.escalations += t == "escalated"
+                if t == "escalated":  # the new tier is a fact from this commit on, before anyone is assigned
+                    row.escalations += 1
+                    row.tier, row.assigned_at = max(row.tier, alert.tier), now
             if row.pending == t:
                 row.pending = None
 
-        row = self.state.claim(alert.ref, inc.site, t, _generation(alert), now, reason, mark)
+        try:
+            row = self.state.claim(alert.ref, inc.site, t, _generation(alert), now, reason, mark,
+                                   seen_version=alert.row.version)
+        except StaleDecision as exc:  # another daemon or a person changed it meanwhile: decide again
+            return Decision.stop(NAME, "changed_meanwhile", str(exc))
         if row is None:
             logged = f"{t} #{_generation(alert)} is in the notification log"
             return Decision.stop(NAME, "already_notified", logged)

@@ -103,6 +103,10 @@ away_t = Table(
 )
 
 
+class StaleDecision(Exception):
+    """The alert state changed between the decision and its claim; the claim was rolled back."""
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """Planned work: a site, a device or one port, from `starts_at` to `ends_at`, with a reason."""
@@ -188,13 +192,22 @@ class AlertState:
         raise AssertionError("unreachable")
 
     def claim(self, ref: str, site: str, transition: str, generation: int, at: float, reason: str,
-              fn: Callable[[AlertRow], None]) -> AlertRow | None:
-        """Log a notification as decided, once: None when it already was (a restart, another daemon)."""
+              fn: Callable[[AlertRow], None], seen_version: int | None = None) -> AlertRow | None:
+        """Log a notification as decided, once: None when it already was (a restart, another daemon).
+
+        With `seen_version`, the decision was made from that version of the alert state: when another
+        writer changed it since (another daemon's escalation, a person's ack), nothing is logged and
+        `StaleDecision` is raised, so the caller decides again from what is now true. Together with the
+        unique log key this makes check-and-claim one transaction: of two daemons deciding at once,
+        one sends and the other finds either the log row or a newer state.
+        """
         try:
             with self.store._write() as conn:
                 conn.execute(insert(nflog).values(ref=ref, transition=transition, generation=generation,
                                                   at=at, reason=reason))
                 row = self._load(conn, ref, site)
+                if seen_version is not None and row.version != seen_version:
+                    raise StaleDecision(f"{ref}: alert state v{row.version}, decided on v{seen_version}")
                 fn(row)
                 self._save(conn, row)
                 return row

@@ -114,8 +114,6 @@ class TwoCollectors:
         return self._both(lambda p: p.tick(now))
 
 
-@pytest.mark.xfail(strict=False, reason="known race: two pipelines on one store can both send the same "
-                   "escalation (seen once in ~5 full runs); the dedup claim must be one transaction - issue 7 open")
 def test_an_unacknowledged_incident_escalates_on_time_once_even_with_two_collectors(
         tmp_path: Path, smtp: Mailbox, webhook: Webhook) -> None:
     db = f"sqlite:///{tmp_path / 'saksi.db'}"

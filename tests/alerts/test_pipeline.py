@@ -261,6 +261,54 @@ def test_an_unacknowledged_incident_escalates_on_time_to_one_new_owner(tmp_path:
     assert inc.owner == "carol"
 
 
+class Meanwhile:
+    """A stage that lets something else happen at one exact point of the chain, once (a race, on purpose)."""
+
+    def __init__(self, name: str, when: str, act: Any) -> None:
+        self.name, self.when, self.act, self.done = name, when, act, False
+
+    def decide(self, alert: Any, now: float) -> None:
+        if alert.transition == self.when and not self.done:
+            self.done = True
+            self.act(now)
+
+
+def test_a_second_collector_between_the_claim_and_the_assignment_does_not_escalate_again(
+        tmp_path: Path, db: str, smtp: Mailbox, webhook: Webhook) -> None:
+    a, b = (pipeline(tmp_path, db, smtp, webhook, escalate_after=300) for _ in range(2))
+    a.process([removed()], 300.0)
+    b.track([removed()])
+    seen: list[list[dict[str, Any]]] = []
+    # a has logged the escalation and not yet chosen the new owner when b looks at the same incident
+    a.stages.insert(4, Meanwhile("b_ticks", "escalated", lambda now: seen.append(b.tick(now))))
+    (esc,) = a.tick(600.0)
+    assert seen == [[]], "b must see the escalation a already claimed"
+    assert (esc["transition"], esc["owner"], esc["tier"]) == ("escalated", "carol", 2)
+    assert b.tick(650.0) == [] and a.tick(650.0) == []
+    a.close()
+    b.close()
+    log = AlertState(Store(db)).notified("SAK-000001")
+    assert [(n["transition"], n["generation"]) for n in log] == [("opened", 0), ("escalated", 1)]
+    smtp.wait_for(2)
+    assert [m["Subject"].split()[1] for m in smtp.to("carol")] == ["ESCALATED"]
+
+
+def test_an_ack_that_lands_while_the_escalation_is_being_decided_wins(tmp_path: Path, db: str, smtp: Mailbox,
+                                                                       webhook: Webhook) -> None:
+    p = pipeline(tmp_path, db, smtp, webhook, escalate_after=300)
+    inc = removed()
+    p.process([inc], 300.0)
+    desk = Desk(Store(db))
+    # alice acks after the pipeline read the alert state and before it claims the escalation
+    p.stages.insert(3, Meanwhile("alice_acks", "escalated", lambda now: desk.ack("SAK-000001", "alice", now)))
+    assert p.tick(600.0) == []
+    assert "changed_meanwhile" in [d["reason"] for d in p.state.get("SAK-000001").decisions]  # type: ignore[union-attr]
+    assert p.tick(2000.0) == [], "acknowledged: no escalation"
+    assert inc.acked_by == "alice" and inc.owner == "alice"
+    p.close()
+    assert [n["transition"] for n in AlertState(Store(db)).notified("SAK-000001")] == ["opened"]
+
+
 def test_an_acknowledged_incident_does_not_escalate(tmp_path: Path, db: str, smtp: Mailbox,
                                                    webhook: Webhook) -> None:
     p = pipeline(tmp_path, db, smtp, webhook, escalate_after=300)
