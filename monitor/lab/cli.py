@@ -16,6 +16,7 @@ from rich.table import Table
 
 from monitor.errors import SaksiError
 from monitor.lab import runner, scenario
+from monitor.lab.demo import desk as demo_desk
 from monitor.model import Snapshot
 from monitor.names import short_port
 
@@ -113,8 +114,14 @@ def demo() -> None:
     console = _console()
     console.print("[bold]Saksi demo[/] — a simulated customer site on 127.0.0.1 (real SNMP over UDP, "
                   "simulated clock)\n")
-    result = asyncio.run(runner.run(scn))
+    with demo_desk() as (pipeline, inbox):
+        result = asyncio.run(runner.run(scn, pipeline=pipeline, on_round=lambda _s, t: pipeline.tick(t)))
+        pipeline.flush()
     show_run(result, scn, console)
+    for path, title, body in inbox.received:
+        if path != "/noc":  # the NOC channel got the same message; show the one the owner received
+            console.print(Panel(body, title=f"what on-call {path.strip('/')} received (webhook on 127.0.0.1:"
+                                f"{inbox.port}): {title}", title_align="left"))
 
 
 @app.command("up")
