@@ -75,6 +75,7 @@ class Workers:
         self._outcomes: queue.Queue[Outcome] = queue.Queue()
         self._busy = 0
         self._lock = threading.Condition()
+        self.ready = threading.Event()  # set when an outcome waits to be recorded
 
     def submit(self, jobs: Sequence[Job]) -> None:
         for job in jobs:
@@ -95,11 +96,13 @@ class Workers:
             except Exception as exc:  # noqa: BLE001 - same: the worker must outlive any transport
                 error = f"{type(exc).__name__}: {exc}"
             self._outcomes.put(Outcome(job.seq, job.target, error, time.monotonic() - start))
+            self.ready.set()
             with self._lock:
                 self._busy -= 1
                 self._lock.notify_all()
 
     def drain(self) -> list[Outcome]:
+        self.ready.clear()
         out = []
         while True:
             try:

@@ -54,16 +54,28 @@ class Notify:
         link = f"{self.config.web_url}/incidents/{inc.id}" if self.config.web_url and inc.id else ""
         msg = render(inc, alert.transition, team=alert.route.team, reasons=reasons, diff=diff, link=link,
                      fmt=self.fmt, escalated_from=alert.previous_owner)
+        body = f"{msg.body}Message key: {message_key(alert)}\n"  # stored in the outbox: retries carry it too
         targets = self.targets(alert)
-        seqs = self.state.enqueue(alert.ref, alert.transition, targets, msg.title, msg.body, now)
+        seqs = self.state.enqueue(alert.ref, alert.transition, targets, msg.title, body, now)
         kind = kind_of(alert.transition, inc.severity)
         timeout = self.config.delivery.timeout
-        self.workers.submit([Job(seq, t, self.urls[t], msg.title, msg.body, timeout, kind)
+        self.workers.submit([Job(seq, t, self.urls[t], msg.title, body, timeout, kind)
                              for seq, t in zip(seqs, targets)])
-        alert.notification = notification(alert, now, msg.title, msg.body, targets, reasons, diff)
+        alert.notification = notification(alert, now, msg.title, body, targets, reasons, diff)
         if not targets:
             return Decision(NAME, "no_receivers", "the route and the owner have no URL")
         return Decision(NAME, "sent_to:" + ",".join(targets))
+
+
+def message_key(alert: Alert) -> str:
+    """The message's identity, the same on every retry: delivery is at-least-once (a crash between the
+    receiver's answer and the outbox update sends it again), so a receiver can drop a copy by this key.
+
+    It is the notification log's unique (incident, transition, generation), read after Dedup claimed it.
+    """
+    t, row = alert.transition, alert.row
+    generation = {"escalated": row.escalations, "reminder": row.reminders}.get(t, alert.incident.flaps)
+    return f"{alert.ref}/{t}/{generation}"
 
 
 def notification(alert: Alert, now: float, title: str, body: str, targets: list[str], reasons: list[str],

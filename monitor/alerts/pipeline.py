@@ -125,6 +125,13 @@ class Pipeline:
                 log.exception("%s: the alert pipeline failed at %g", ref_of(inc), now)
         return out
 
+    def record_deliveries(self, now: float) -> None:
+        """Record finished deliveries now, not at the next tick: until an outcome is in the outbox, a
+        crash resends the message on restart (at-least-once), so the window is kept short."""
+        with self._lock:
+            self._now = max(self._now, now)
+            self._drain(now)
+
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait for the deliveries in flight and record their outcomes; True when none is left."""
         done = self.workers.wait(timeout)
@@ -270,12 +277,21 @@ def build_pipeline(config: AlertingConfig, store: Store, *, history_root: Path |
 
 
 async def tick_forever(pipeline: Pipeline, stop: asyncio.Event, every_s: float = 10.0,
-                       clock: Callable[[], float] = time.time) -> None:
-    """The daemon's clock for the pipeline: escalations, reminders, held resolutions and retries."""
+                       clock: Callable[[], float] = time.time, record_s: float = 0.2) -> None:
+    """The daemon's clock for the pipeline: escalations, reminders, held resolutions and retries;
+    between ticks, finished deliveries are recorded within `record_s`."""
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
             await asyncio.to_thread(pipeline.tick, clock())
         except Exception:  # alerting must outlive one bad tick; the next one tries again
             log.exception("alert pipeline tick failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every_s)
+        next_tick = loop.time() + every_s
+        while not stop.is_set() and (left := next_tick - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(left, record_s))
+            if pipeline.workers.ready.is_set():
+                try:
+                    await asyncio.to_thread(pipeline.record_deliveries, clock())
+                except Exception:  # same: the next tick records them
+                    log.exception("recording deliveries failed")
