@@ -243,7 +243,12 @@ class Pipeline:
 
     def _retry(self, now: float) -> None:
         for d in self.state.deliveries(status=("failed",)):
-            if d.next_at is None:  # left in flight by a previous process
+            if d.attempts >= self.config.delivery.attempts:  # every try so far died with its process
+                log.error("%s: %s message to %s interrupted %d times, giving up", d.ref, d.transition, d.target,
+                          d.attempts)
+                self.state.set_delivery(d.seq, status="gave_up", next_at=None)
+                self._note(d.ref, Decision.stop("deliver", f"delivery_gave_up:{d.target}", d.error), now)
+            elif d.next_at is None:  # left in flight by a previous process
                 self.state.set_delivery(d.seq, next_at=now)
             elif d.next_at <= now:
                 url = self._urls.get(d.target)

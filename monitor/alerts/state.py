@@ -331,10 +331,14 @@ class AlertState:
             return [_delivery(r) for r in conn.execute(q).mappings().all()]
 
     def interrupted(self) -> int:
-        """Deliveries a previous process left in flight: failed, so they are retried (at least once)."""
+        """Deliveries a previous process left in flight: failed, so they are retried (at least once).
+
+        The interrupted try counts as an attempt, so a message that keeps dying mid-send (a receiver
+        that crashes the daemon, say) still ends at `gave_up` instead of being sent forever."""
         with self.store._write() as conn:
             return conn.execute(update(outbox).where(outbox.c.status == "sending").values(
-                status="failed", error="interrupted by a restart", next_at=None)).rowcount
+                status="failed", error="interrupted by a restart", next_at=None,
+                attempts=outbox.c.attempts + 1)).rowcount
 
 
 def _pk(result: Any) -> int:

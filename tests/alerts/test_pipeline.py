@@ -376,3 +376,21 @@ def test_a_receiver_that_hangs_does_not_hold_up_the_others(tmp_path: Path, db: s
     assert p.flush()
     assert len(webhook.wait_for(2)) == 2
     p.close()
+
+
+def test_a_message_that_dies_with_its_process_every_time_is_given_up_not_sent_forever(
+        tmp_path: Path, db: str, smtp: Mailbox, webhook: Webhook) -> None:
+    state = AlertState(Store(db))
+    (seq,) = state.enqueue("SAK-000001", "opened", ["receiver:noc-hook"], "t", "b", 300.0)  # left 'sending'
+    for restart in range(1, 20):
+        p = pipeline(tmp_path, db, smtp, webhook)  # a restart marks what was in flight as interrupted
+        p.tick(400.0 + restart)  # due now ...
+        p.tick(400.0 + restart)  # ... sent again, or given up
+        if state.delivery(seq).status == "gave_up":  # type: ignore[union-attr]
+            break
+        assert state.delivery(seq).status == "sending"  # type: ignore[union-attr]
+        p.workers.close()  # and the process dies before the answer is recorded
+    limit = load_alerting(tmp_path / "alerting.yaml").delivery.attempts
+    assert restart == limit and state.delivery(seq).attempts == limit  # type: ignore[union-attr]
+    assert state.delivery(seq).error == "interrupted by a restart"  # type: ignore[union-attr]
+    p.close()
