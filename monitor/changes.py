@@ -9,10 +9,22 @@ that renumbers its interfaces after a reboot keeps their identity.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, TypeVar
 
-from monitor.model import DOM_KEYS, Disk, HardwareUnit, SensorKind, Snapshot, Transceiver, UnitKind
+from monitor.model import (
+    DOM_KEYS,
+    Disk,
+    HardwareUnit,
+    Port,
+    SensorKind,
+    Snapshot,
+    TableHealth,
+    TableStatus,
+    Transceiver,
+    UnitKind,
+)
 from monitor.profiles.hardware import hardware_profiles
 
 ERROR_RATE_PER_S = 1.0  # input errors per second that count as "rising"
@@ -95,6 +107,50 @@ _NON_MODULE_TABLES = frozenset({"system", "ifTable", "ifXTable", "lldpRemTable",
 _NON_MODULE_TABLES |= {t.name for t in hardware_profiles().tables}  # power, cooling, CPU, storage: no modules
 
 
+# Tables that cannot empty out on a device that keeps answering: the chassis is always an entity and a switch
+# always has an interface. An empty answer after rows is an agent still starting (some switches serve ENTITY-MIB
+# empty for minutes after boot), not every module pulled at once.
+_NEVER_EMPTY = ("entPhysicalTable", "ifTable")
+
+
+def doubt_empty(prev: Snapshot | None, curr: Snapshot) -> Snapshot:
+    """`curr` with each never-empty table that answered empty, after `prev` had rows in it, marked unknown."""
+    if prev is None or not prev.reachable:
+        return curr
+    held = {t.table: t.rows for t in prev.tables if t.table in _NEVER_EMPTY and t.status is TableStatus.OK}
+    doubted = {t.table for t in curr.tables if t.status is TableStatus.EMPTY and held.get(t.table)}
+    if not doubted:
+        return curr
+    tables = tuple(TableHealth(t.table, TableStatus.ERROR, 0, f"answered empty after {held[t.table]} rows: "
+                               "not believed") if t.table in doubted else t for t in curr.tables)
+    return replace(curr, tables=tables)
+
+
+class _OnPort(Protocol):
+    @property
+    def ifindex(self) -> int | None: ...
+
+
+P = TypeVar("P", bound=_OnPort)
+
+
+def follow_renumbering(items: Sequence[P], numbered_by: Sequence[Port], onto: Sequence[Port]) -> tuple[P, ...]:
+    """Items read against one poll's ifIndex numbering, re-indexed to another poll's by port name.
+
+    A baseline that keeps one aspect from an older poll (modules, while ENTITY-MIB did not answer) must not mix
+    two numberings after a device renumbered its interfaces; a port either side does not name keeps its number.
+    """
+    if numbered_by is onto:
+        return tuple(items)
+    name_of = {p.ifindex: p.name for p in numbered_by}
+    index_of = {p.name: p.ifindex for p in onto}
+    out = []
+    for x in items:
+        new = index_of.get(name_of.get(x.ifindex, "")) if x.ifindex is not None else None
+        out.append(x if new is None or new == x.ifindex else replace(x, ifindex=new))  # type: ignore[type-var]
+    return tuple(out)
+
+
 def _modules_known(snap: Snapshot) -> bool:
     """The module picture is a fact only when every table that can hold modules answered completely."""
     return all(t.status.known for t in snap.tables if t.table not in _NON_MODULE_TABLES)
@@ -117,6 +173,7 @@ def detect(prev: Snapshot | None, curr: Snapshot, now: float) -> list[Change]:
     dev = curr.device
     if prev is None:
         return []
+    curr = doubt_empty(prev, curr)
     if not curr.reachable:
         return [Change(ChangeKind.UNREACHABLE, dev, now, detail=curr.error or "no answer")] if prev.reachable else []
     out: list[Change] = []

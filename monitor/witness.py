@@ -10,7 +10,15 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from monitor.changes import _NON_MODULE_TABLES, _PORT_TABLES, Change, ChangeKind, detect
+from monitor.changes import (
+    _NON_MODULE_TABLES,
+    _PORT_TABLES,
+    Change,
+    ChangeKind,
+    detect,
+    doubt_empty,
+    follow_renumbering,
+)
 from monitor.correlate import Correlator, State
 from monitor.incidents import Incident
 from monitor.model import Snapshot
@@ -59,6 +67,7 @@ def known_picture(base: Snapshot | None, snap: Snapshot) -> Snapshot:
     """
     if base is None:
         return snap
+    snap = doubt_empty(base, snap)
     unknown = {t.table for t in snap.tables if not t.status.known}
     if not unknown:
         return snap
@@ -69,6 +78,10 @@ def known_picture(base: Snapshot | None, snap: Snapshot) -> Snapshot:
         keep["transceivers"], keep["sensors"] = base.transceivers, base.sensors
     if unknown & set(_LLDP):
         keep["neighbors"] = base.neighbors
+    ports = keep.get("ports", snap.ports)
+    for part in ("transceivers", "sensors", "neighbors"):  # one ifIndex numbering, even after a renumbering
+        src = base if part in keep else snap
+        keep[part] = follow_renumbering(getattr(src, part), src.ports, ports)  # type: ignore[arg-type]
     healthy = {t.table: t for t in base.tables if t.status.known}
     tables = tuple(healthy.get(t.table, t) if t.table in unknown else t for t in snap.tables)
     return replace(snap, tables=tables, **keep)  # type: ignore[arg-type]

@@ -24,10 +24,17 @@ Oid = tuple[int, ...]
 class MibView:
     """An ordered MIB: exact GET and lexicographic GETNEXT by bisection."""
 
-    def __init__(self, items: Sequence[tuple[Oid, object]]) -> None:
+    def __init__(self, items: Sequence[tuple[Oid, object]], silent: Sequence[Oid] = (),
+                 broken: frozenset[Oid] = frozenset()) -> None:
         pairs = sorted(items, key=lambda kv: kv[0])
         self.oids = [k for k, _ in pairs]
         self.values = [v for _, v in pairs]
+        self.silent = tuple(silent)  # subtrees whose requests get no answer at all (a hung sub-agent)
+        self.broken = broken  # OIDs the agent fails to read: genErr, or a GETBULK answer cut short before them
+
+    def silences(self, oids: Sequence[Oid]) -> bool:
+        """A request that touches a silent subtree is dropped whole, as a master agent waiting on its sub-agent."""
+        return any(oid[:len(s)] == s for oid in oids for s in self.silent)
 
     def __len__(self) -> int:
         return len(self.oids)
@@ -81,6 +88,8 @@ class LabAgent(asyncio.DatagramProtocol):
         rsp_pdu = pmod.apiMessage.get_pdu(rsp)
         view = self._view()
         requested = [tuple(o) for o, _ in pmod.apiPDU.get_varbinds(pdu)]
+        if view.silences(requested):
+            return None
         out: list[tuple[Oid, object]] = []
         if pdu.isSameTypeWith(pmod.GetRequestPDU()):
             for oid in requested:
@@ -94,7 +103,14 @@ class LabAgent(asyncio.DatagramProtocol):
             out = self._bulk(view, pmod, pdu, requested)
         else:
             return None
-        if version == api.SNMP_VERSION_1:
+        bad = next((i for i, (o, _) in enumerate(out) if o in view.broken), None)
+        if bad and version == api.SNMP_VERSION_2C and pdu.isSameTypeWith(pmod.GetBulkRequestPDU()):
+            out = out[:bad]  # a GETBULK answer may hold fewer varbinds: stop before the unreadable one
+        elif bad is not None:
+            pmod.apiPDU.set_error_status(rsp_pdu, 5)  # genErr
+            pmod.apiPDU.set_error_index(rsp_pdu, min(bad, len(requested) - 1) + 1)
+            out = [(o, pmod.Null("")) for o in requested]
+        if version == api.SNMP_VERSION_1 and bad is None:
             for i, (_, v) in enumerate(out):
                 if v is rfc1905.noSuchInstance or v is rfc1905.endOfMibView:
                     pmod.apiPDU.set_error_status(rsp_pdu, 2)  # noSuchName

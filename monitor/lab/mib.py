@@ -233,6 +233,38 @@ _DOM_RENDERERS = {"cisco-entity-sensor": _cisco_sensors, "entity-sensor-watts": 
                   "juniper-dom": _juniper_dom, "none": lambda site, d, now: iter(())}
 
 
+# The tables a scenario can break (stop_answering, cut_table), by the name `saksi check` reports them under:
+# each one's entry OID, so a row is entry.column.index.
+TABLES = {
+    "ifTable": "1.3.6.1.2.1.2.2.1", "ifXTable": "1.3.6.1.2.1.31.1.1.1",
+    "entPhysicalTable": "1.3.6.1.2.1.47.1.1.1.1", "entAliasMappingTable": "1.3.6.1.2.1.47.1.3.2.1",
+    "lldpRemTable": "1.0.8802.1.1.2.1.4.1.1", "lldpLocPortTable": "1.0.8802.1.1.2.1.3.7.1",
+    "entSensorValueTable": "1.3.6.1.4.1.9.9.91.1.1.1.1", "entPhySensorTable": "1.3.6.1.2.1.99.1.1.1",
+    "jnxDomCurrentTable": "1.3.6.1.4.1.2636.3.60.1.1.1.1",
+}
+
+
+def _in(oid: Oid, entry: Oid) -> bool:
+    return oid[:len(entry)] == entry
+
+
+def _with_faults(rows: list[Row], d: LabDevice, now: float) -> MibView:
+    """The MIB as a misbehaving agent serves it: silent tables, empty ones, and walks that end in genErr."""
+    silent: list[Oid] = []
+    broken: set[Oid] = set()
+    for table, fault in d.faults(now).items():
+        entry = _oid(TABLES[table])
+        if fault.how == "silent":
+            silent.append(entry)
+        if fault.how in ("silent", "empty"):
+            rows = [r for r in rows if not _in(r[0], entry)]
+        elif fault.how == "cut":
+            mine = [oid for oid, _ in rows if _in(oid, entry)]
+            kept = sorted({oid[len(entry) + 1:] for oid in mine})[:fault.rows]
+            broken |= {oid for oid in mine if oid[len(entry) + 1:] not in kept}
+    return MibView(rows, silent=silent, broken=frozenset(broken))
+
+
 def render(site: LabSite, d: LabDevice, now: float) -> MibView:
     rows: list[Row] = []
     rows += _system(d, now)
@@ -242,4 +274,4 @@ def render(site: LabSite, d: LabDevice, now: float) -> MibView:
     rows += _DOM_RENDERERS[str(d.profile["dom"])](site, d, now)
     rows += _lldp(site, d)
     rows += hardware.render(d, now)  # power, cooling, temperature, CPU, memory, storage (monitor.lab.hardware)
-    return MibView(rows)
+    return _with_faults(rows, d, now) if d.table_faults else MibView(rows)

@@ -110,6 +110,20 @@ class LabPort:
 
 
 @dataclass
+class TableFault:
+    """A table the device's agent does not serve properly, until `until` (None: for good).
+
+    silent: requests inside it get no answer (a hung sub-agent); empty: it answers with no rows (an
+    inventory process still starting after boot); cut: rows after the first `rows` answer genErr, so a
+    walk ends short with an error.
+    """
+
+    how: str  # silent | empty | cut
+    rows: int = 0
+    until: float | None = None
+
+
+@dataclass
 class LabDevice:
     name: str
     platform: str
@@ -123,6 +137,28 @@ class LabDevice:
     entity_changed_at: float = -86400.0 * 30
     config_changed_at: float = -86400.0 * 30
     hw: LabHardware | None = None  # power, cooling, temperature, CPU, memory, disks (platforms.yaml `hardware`)
+    table_faults: dict[str, TableFault] = field(default_factory=dict)  # table name -> how its agent misbehaves
+    renumbered: int = 0  # how many times a reboot gave the ports new ifIndex values
+
+    def faults(self, now: float) -> dict[str, TableFault]:
+        """The table faults in force at `now` (a fault with an end stops at it)."""
+        return {t: f for t, f in self.table_faults.items() if f.until is None or now < f.until}
+
+    def renumber(self, how: str) -> None:
+        """New ifIndex values for every port, as some platforms assign after a reboot; cages keep their modules.
+
+        'reverse' hands the same numbers out in the opposite order (a port gets another port's old ifIndex,
+        the hardest case for anything keyed by ifIndex); 'shift' moves them all past the old range.
+        """
+        ports = sorted(self.ports.values(), key=lambda p: p.index)
+        if how == "shift":
+            top = max(p.ifindex for p in ports)
+            new = [top + 1000 + n for n in range(1, len(ports) + 1)]
+        else:
+            new = [p.ifindex for p in reversed(ports)]
+        for p, ifindex in zip(ports, new, strict=True):
+            p.ifindex = ifindex
+        self.renumbered += 1
 
     def port(self, name: str) -> LabPort:
         canon = canonical_port(name)

@@ -16,16 +16,18 @@ import yaml
 
 from monitor.errors import SaksiError
 from monitor.lab import hardware as lab_hardware
-from monitor.lab.model import FIBRE_MEDIA, LabDevice, LabPort, LabSite, Module
+from monitor.lab.mib import TABLES
+from monitor.lab.model import FIBRE_MEDIA, LabDevice, LabPort, LabSite, Module, TableFault
 from monitor.names import canonical_port
 
 _HERE = Path(__file__).parent
 ACTIONS = {
     "remove_transceiver", "insert_transceiver", "move_transceiver", "fail_transceiver", "unplug_cable",
     "plug_cable", "degrade_optics", "shutdown_port", "no_shutdown_port", "change_config", "reboot_device",
-    "power_off_device", "power_on_device", "add_errors", "send_trap",
+    "power_off_device", "power_on_device", "add_errors", "send_trap", "stop_answering", "cut_table",
 }
-_DEVICE_ONLY = {"reboot_device", "power_off_device", "power_on_device", "send_trap"}
+_DEVICE_ONLY = {"reboot_device", "power_off_device", "power_on_device", "send_trap", "stop_answering", "cut_table"}
+_RENUMBER = {True: "reverse", False: None, "reverse": "reverse", "shift": "shift"}
 ACTIONS |= lab_hardware.ACTIONS  # fail_power_supply, fail_fan, overheat, fill_storage, fail_disk
 _DEVICE_ONLY |= lab_hardware.ACTIONS
 
@@ -175,6 +177,9 @@ def parse(raw: object, where: str) -> Scenario:
             problems.append(f"{what}: add_errors needs crc_per_s (an integer)")
         if do == "change_config" and not isinstance(s.get("lines", []), list):
             problems.append(f"{what}: change_config lines must be a list")
+        if do in ("stop_answering", "cut_table", "reboot_device") and (why := _check_fault(do, s)) is not None:
+            problems.append(f"{what} ({do}): {why}")
+            continue
         if do in lab_hardware.ACTIONS and (why := lab_hardware.check(
                 do, s, platforms[platform_of[dev]].get("hardware"), platform_of[dev])) is not None:
             problems.append(f"{what} ({do}): {why}")
@@ -198,6 +203,33 @@ def parse(raw: object, where: str) -> Scenario:
                     poll_interval=float(interval), run_until=float(until),
                     steps=sorted(steps, key=lambda s: (s.at, s.number)), traps=bool(site.get("traps", False)),
                     raw=raw)
+
+
+def _check_fault(do: str, s: dict[str, Any]) -> str | None:
+    """Why a reboot's `renumber` or a table fault step is malformed, or None."""
+    known = ", ".join(sorted(TABLES))
+    if do == "reboot_device":
+        renumber = s.get("renumber", False)
+        ok = isinstance(renumber, bool | str) and renumber in _RENUMBER
+        return None if ok else f"renumber must be true, false, 'reverse' or 'shift' (got {renumber!r})"
+    duration = s.get("duration")
+    if duration is not None and (not isinstance(duration, int | float) or isinstance(duration, bool) or duration <= 0):
+        return f"duration must be a positive number of seconds (got {duration!r})"
+    if do == "stop_answering":
+        tables = s.get("tables")
+        if not isinstance(tables, list) or not tables:
+            return f"needs tables: a list of table names (known: {known})"
+        if unknown := [t for t in tables if t not in TABLES]:
+            return f"unknown table {unknown[0]!r} (known: {known})"
+        if s.get("how", "silent") not in ("silent", "empty"):
+            return f"how must be 'silent' or 'empty' (got {s.get('how')!r})"
+        return None
+    if s.get("table") not in TABLES:
+        return f"unknown table {s.get('table')!r} (known: {known})"
+    rows = s.get("rows")
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
+        return f"rows must be a whole number of rows, 1 or more, kept before the walk breaks (got {rows!r})"
+    return None
 
 
 def _module(scn: Scenario, media: str, key: str, vendor: str) -> Module:
@@ -340,6 +372,15 @@ def apply(site: LabSite, scn: Scenario, step: Step) -> None:
     elif do == "reboot_device":
         dev.down_until = now + float(a.get("duration", 120))
         dev.booted_at = dev.down_until
+        if (how := _RENUMBER[a.get("renumber", False)]) is not None:
+            dev.renumber(how)  # silent until it is back, so the old numbers are never seen with the new boot
+    elif do == "stop_answering":
+        until = now + float(a["duration"]) if a.get("duration") is not None else None
+        for table in a["tables"]:
+            dev.table_faults[table] = TableFault(a.get("how", "silent"), until=until)
+    elif do == "cut_table":
+        until = now + float(a["duration"]) if a.get("duration") is not None else None
+        dev.table_faults[a["table"]] = TableFault("cut", rows=int(a["rows"]), until=until)
     elif do == "power_off_device":
         dev.powered = False
     elif do == "power_on_device":
