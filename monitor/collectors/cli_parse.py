@@ -295,7 +295,9 @@ def redact(text: str, profile: CliProfile) -> str:
     hostname sw1
     """
     out = []
-    for line in text.splitlines():
+    # Lines end at a newline only, as the device sends them: str.splitlines() would also break at form feeds and
+    # Unicode separators, and the part of a secret after one would be kept as a line of its own.
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         for rule in profile.redact:
             m = rule.pattern.match(line)
             if m:
@@ -303,7 +305,7 @@ def redact(text: str, profile: CliProfile) -> str:
                 line = f"{m.group(1)}{profile.marker}{tail}"
                 break
         out.append(line)
-    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+    return "\n".join(out)
 
 
 def strip_noise(text: str, profile: CliProfile) -> str:
