@@ -10,19 +10,23 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from pyasn1.type import univ
+from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch import asyncio as hl
+from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 from pysnmp.proto import errind, rfc1902, rfc1905
 
 from monitor.errors import SnmpAuthError, SnmpError, SnmpTimeout
 
 log = logging.getLogger(__name__)
 
+_NULL = univ.Null("")
 Value = int | bytes | str  # INTEGER/Counter/Gauge/TimeTicks -> int, OCTET STRING -> bytes, OID/IpAddress -> str
 Rows = dict[str, dict[str, Value]]  # column OID -> {index suffix -> value}
+_Answer = tuple[Any, Any, Any, list[tuple[Any, Any]]]  # error indication, status, index, (ObjectName, value)s
 
 _AUTH = {
     "MD5": hl.usmHMACMD5AuthProtocol,
@@ -97,7 +101,13 @@ class SnmpClient(Protocol):
 
 
 def to_python(value: object) -> Value | None:
-    """pysnmp value -> plain Python; None for noSuchObject/noSuchInstance/endOfMibView."""
+    """pysnmp value -> plain Python; None for noSuchObject/noSuchInstance/endOfMibView.
+
+    Integers are tested first: counters and gauges are most of what a poll receives. The
+    exception values come before OctetString, which they subclass (through Null).
+    """
+    if isinstance(value, univ.Integer):  # Integer32, Counter32/64, Gauge32, TimeTicks, Unsigned32
+        return int(value)
     if isinstance(value, (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)):
         return None
     if isinstance(value, rfc1902.IpAddress):
@@ -106,8 +116,6 @@ def to_python(value: object) -> Value | None:
         return value.asOctets()
     if isinstance(value, univ.ObjectIdentifier):
         return str(value)
-    if isinstance(value, univ.Integer):  # Integer32, Counter32/64, Gauge32, TimeTicks, Unsigned32
-        return int(value)
     return None
 
 
@@ -159,32 +167,60 @@ class PysnmpClient:
         if error_status and int(error_status) != 0:
             raise SnmpError(f"{t.host}:{t.port}: agent error {error_status.prettyPrint()} at varbind {index}")
 
+    async def _request(self, target: SnmpTarget, transport: hl.UdpTransportTarget, kind: str,
+                       oids: Sequence[rfc1902.ObjectName], reps: int = 0) -> _Answer:
+        """One GET, GETNEXT or GETBULK through pysnmp's command generators, as its hlapi sends them.
+
+        hlapi resolves every request OID through its MIB view even with lookupMib=False, which cost
+        as much per request OID as decoding a dozen varbinds of the answer; numeric OIDs need no
+        MIB, so they go to the generators directly, and the answer comes back as (ObjectName,
+        value) pairs without hlapi wrapping each one in ObjectType/ObjectIdentity.
+        """
+        ctx = hl.ContextData(contextName=target.context)
+        addr, _ = LCD.configure(self._engine, self._auth(target), transport, ctx.contextName)
+        future: asyncio.Future[_Answer] = asyncio.get_running_loop().create_future()
+
+        def done(_engine: object, _handle: object, ei: Any, es: Any, ix: Any, vbs: list[tuple[Any, Any]],
+                 _ctx: object) -> None:
+            if not future.cancelled():
+                future.set_result((ei, es, ix, vbs))
+
+        request = [(o, _NULL) for o in oids]
+        engine_id, name = ctx.contextEngineId, ctx.contextName
+        if kind == "get":
+            cmdgen.GetCommandGenerator().send_varbinds(self._engine, addr, engine_id, name, request, done)
+        elif kind == "next":
+            cmdgen.NextCommandGenerator().send_varbinds(self._engine, addr, engine_id, name, request, done)
+        else:
+            cmdgen.BulkCommandGenerator().send_varbinds(self._engine, addr, engine_id, name, 0, reps, request, done)
+        return await future
+
     async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Value | None]:
-        ei, es, ix, vbs = await hl.get_cmd(
-            self._engine, self._auth(target), await self._transport(target), hl.ContextData(contextName=target.context),
-            *(hl.ObjectType(hl.ObjectIdentity(o)) for o in oids), lookupMib=False,
-        )
+        names = [_object_name(target, o) for o in oids]
+        ei, es, ix, vbs = await self._request(target, await self._transport(target), "get", names)
         self._check(target, ei, es, ix)
         return {str(o): to_python(v) for o, v in vbs}
 
     async def walk(self, target: SnmpTarget, columns: Sequence[str]) -> WalkResult:
-        """Walk several columns at once with GETBULK (GETNEXT for v1), dropping each as it ends."""
+        """Walk several columns at once with GETBULK (GETNEXT for v1), dropping each as it ends.
+
+        OIDs are compared and cut as int tuples: stringifying every received OID and parsing the
+        cursor back into ints cost more per varbind than everything else this loop does.
+        """
         result = WalkResult(rows={c: {} for c in columns})
-        cursor = {c: c for c in columns}  # column -> last OID seen
+        prefix = {c: _object_name(target, c).asTuple() for c in columns}
+        cursor = {c: rfc1902.ObjectName(prefix[c]) for c in columns}  # column -> last OID seen
         transport = await self._transport(target)
-        auth, ctx = self._auth(target), hl.ContextData(contextName=target.context)
         while cursor:
             active = list(cursor)
             reps = max(1, min(target.max_repetitions, self._budget // len(active)))
-            request = [hl.ObjectType(hl.ObjectIdentity(cursor[c])) for c in active]
+            request = [cursor[c] for c in active]
             try:
                 if target.version == "1":
-                    ei, es, ix, vbs = await hl.next_cmd(self._engine, auth, transport, ctx, *request, lookupMib=False)
+                    ei, es, ix, vbs = await self._request(target, transport, "next", request)
                     reps = 1
                 else:
-                    ei, es, ix, vbs = await hl.bulk_cmd(
-                        self._engine, auth, transport, ctx, 0, reps, *request, lookupMib=False
-                    )
+                    ei, es, ix, vbs = await self._request(target, transport, "bulk", request, reps)
                 if target.version == "1" and es and int(es) == 2:  # v1 noSuchName: that column has ended
                     done = active[int(ix) - 1] if ix else active[0]
                     del cursor[done]
@@ -200,24 +236,29 @@ class PysnmpClient:
                 column = active[pos % width]
                 if column not in cursor:
                     continue
-                oid_s = str(oid)
-                if not oid_s.startswith(column + ".") or isinstance(value, rfc1905.EndOfMibView):
+                key, head = oid.asTuple(), prefix[column]
+                n = len(head)
+                if len(key) <= n or key[:n] != head or isinstance(value, rfc1905.EndOfMibView):
                     del cursor[column]
                     continue
-                if _oid_key(oid_s) <= _oid_key(cursor[column]):
-                    log.warning("%s: OID not increasing in %s (%s); column abandoned", target, column, oid_s)
+                if key <= cursor[column].asTuple():
+                    log.warning("%s: OID not increasing in %s (%s); column abandoned", target, column, oid)
                     result.error = SnmpError(f"{target.host}:{target.port}: agent returned OIDs out of order")
                     del cursor[column]
                     continue
-                cursor[column] = oid_s
+                cursor[column] = oid
                 py = to_python(value)
                 if py is not None:
-                    result.rows[column][oid_s[len(column) + 1:]] = py
+                    result.rows[column][".".join(map(str, key[n:]))] = py
         return result
 
 
-def _oid_key(oid: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in oid.split(".") if x)
+def _object_name(target: SnmpTarget, oid: str) -> rfc1902.ObjectName:
+    """A dotted numeric OID as pysnmp's ObjectName; anything else is a configuration error, not a crash."""
+    try:
+        return rfc1902.ObjectName(oid.strip("."))
+    except Exception as exc:  # pyasn1 raises its own error types for a malformed OID
+        raise SnmpError(f"{target.host}:{target.port}: not a numeric OID: {oid!r}") from exc
 
 
 async def gather_limited(limit: int, coros: Sequence[object]) -> list[object]:
