@@ -196,10 +196,23 @@ class PysnmpClient:
         return await future
 
     async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Value | None]:
-        names = [_object_name(target, o) for o in oids]
-        ei, es, ix, vbs = await self._request(target, await self._transport(target), "get", names)
-        self._check(target, ei, es, ix)
-        return {str(o): to_python(v) for o, v in vbs}
+        """The values of `oids`; None for an OID the device does not have.
+
+        SNMPv1 has no noSuchObject: an agent refuses the whole GET with noSuchName and the index of the
+        first missing OID, so that one is set aside (None) and the rest asked for again.
+        """
+        wanted, out = [str(o) for o in oids], {}
+        transport = await self._transport(target)
+        while wanted:
+            names = [_object_name(target, o) for o in wanted]
+            ei, es, ix, vbs = await self._request(target, transport, "get", names)
+            if target.version == "1" and not ei and es and int(es) == 2 and 0 < int(ix) <= len(wanted):
+                out[wanted.pop(int(ix) - 1)] = None
+                continue
+            self._check(target, ei, es, ix)
+            out.update({str(o): to_python(v) for o, v in vbs})
+            break
+        return out
 
     async def walk(self, target: SnmpTarget, columns: Sequence[str]) -> WalkResult:
         """Walk several columns at once with GETBULK (GETNEXT for v1), dropping each as it ends.

@@ -135,3 +135,19 @@ def test_wrong_community_times_out_into_the_walk_result(snmpd: int) -> None:
     got = asyncio.run(run())
     assert isinstance(got.error, SnmpTimeout)
     assert got.rows == {IF_DESCR: {}}
+
+
+def test_a_v1_get_with_an_oid_the_agent_lacks_still_returns_the_others(snmpd: int) -> None:
+    """v1 answers noSuchName for the whole request; the system group must not be lost for one optional OID."""
+    sys_name, ccm = "1.3.6.1.2.1.1.5.0", "1.3.6.1.4.1.9.9.43.1.1.1.0"  # the second is Cisco's, not net-snmp's
+
+    async def run() -> dict[str, object]:
+        client = PysnmpClient()
+        try:
+            return await client.get(SnmpTarget("127.0.0.1", snmpd, version="1", community=COMMUNITY, timeout=2,
+                                               retries=1), [ccm, sys_name, ccm + ".1"])
+        finally:
+            client.close()
+
+    got = asyncio.run(run())
+    assert got == {sys_name: b"client-test", ccm: None, ccm + ".1": None}
