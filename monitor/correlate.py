@@ -87,7 +87,7 @@ class State:
 
 
 # Causes inferred from symptoms, which firmer evidence may overturn; and the stories one cause grows into.
-_GUESSES = {"unknown", "cable_unplugged", "device_unreachable"}
+GUESSES = frozenset({"unknown", "cable_unplugged", "device_unreachable"})
 _STORIES = {("transceiver_removed", "transceiver_moved"), ("transceiver_removed", "transceiver_replaced"),
             ("transceiver_inserted", "transceiver_moved"), ("device_unreachable", "device_rebooted"),
             ("cable_unplugged", "cable_moved")}
@@ -189,7 +189,7 @@ class Correlator:
     @staticmethod
     def _may_become(current: str, new: str) -> bool:
         """A guess gives way to a firmer cause; a firm cause only to the rest of its own story."""
-        return current in _GUESSES or (current, new) in _STORIES
+        return current in GUESSES or (current, new) in _STORIES
 
     def _origin(self, c: Change, cause: str, removal: dict[str, Any] | None) -> Change:
         """Where a cause happened: a move happened where the module left, a re-patch where the cable left."""

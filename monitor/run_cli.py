@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import sys
 import time
@@ -13,10 +14,12 @@ from typing import Annotated, Optional
 import typer
 
 from monitor.alerts import AlertingConfigError, build_pipeline, load_alerting, tick_forever
+from monitor.alerts.pipeline import record_deliveries_until
+from monitor.cluster import Cluster, default_member, lead_tick
 from monitor.confighistory import default_root
 from monitor.daemon import Monitor, Settings, iso, run_forever
 from monitor.inventory import InventoryError, load_inventory
-from monitor.store import Store
+from monitor.store import Store, StoreError
 from monitor.timeseries import TimeseriesSettings, from_settings, points_db_for, role_map
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,14 @@ def register(app: typer.Typer) -> None:
         spool_max_mb: Annotated[float, typer.Option(help="bound of the spool; the oldest points go first")] = 256.0,
         alerting: Annotated[Optional[Path], typer.Option(
             "--alerting", help="alerting configuration (routes, people, receivers); without it nothing is sent")] = None,
+        member: Annotated[Optional[str], typer.Option(
+            "--member", envvar="SAKSI_MEMBER", help="scale-out: this collector's name in the cluster (a PostgreSQL "
+            "--db); its sites are shared with the other members. Default without it: one process, every site")] = None,
+        cluster: Annotated[bool, typer.Option(
+            "--cluster", help="scale-out with the default member name (hostname-pid)")] = False,
+        member_timeout: Annotated[float, typer.Option(
+            help="scale-out: a member silent this long is dead and its sites move")] = 15.0,
+        heartbeat: Annotated[float, typer.Option(help="scale-out: seconds between heartbeats (and rebalances)")] = 5.0,
     ) -> None:
         """Poll every device of the inventory on a schedule, answer traps, keep incidents in the store."""
         try:
@@ -52,18 +63,33 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         db = db or os.environ.get("SAKSI_DB", "sqlite:///var/saksi.db")
         store = Store(db)
+        group = None
+        if member is not None or cluster:
+            try:
+                group = Cluster(store, member or default_member(), timeout_s=member_timeout)
+            except StoreError as exc:
+                store.close()
+                sys.stderr.write(f"saksi: {exc}\n")
+                raise typer.Exit(2) from None
+            if once:
+                store.close()
+                sys.stderr.write("saksi: --once polls every device itself; it does not join a cluster\n")
+                raise typer.Exit(2)
         pipeline = None if alert_config is None else build_pipeline(
-            alert_config, store, history_root=default_root(), save=store.upsert_incident, fmt=iso)
+            alert_config, store, history_root=default_root(), save=store.upsert_incident, fmt=iso,
+            member="" if group is None else group.member)
         points_db = points_db_for(db)
         series = TimeseriesSettings(influx_url=influx_url, influx_token=influx_token, influx_org=influx_org,
                                     influx_bucket=influx_bucket, points_db=points_db, spool_max_mb=spool_max_mb,
                                     spool_dir=spool_dir or points_db.parent / "influx-spool")
         sink = from_settings(series, role_map((str(link.a), str(link.b), link.role) for link in inv.links))
         settings = Settings(interval_s=interval, concurrency=concurrency, trap_host=trap_host,
-                            trap_port=trap_port or None)
+                            trap_port=trap_port or None, rebalance_s=heartbeat,
+                            jitter_s=min(Settings.jitter_s, interval / 4))
 
         async def main() -> int:
-            monitor = Monitor(inv, store, settings, sinks=[sink], pipeline=pipeline)
+            monitor = Monitor(inv, store, settings, sinks=[sink], pipeline=pipeline,
+                              owned=None if group is None else ())  # a member's sites come from rebalancing
             if pipeline is not None:  # a restart's open incidents: escalations and reminders go on
                 pipeline.track(i for w in monitor.witnesses.values() for i in w.state.incidents)
             if once:
@@ -77,6 +103,16 @@ def register(app: typer.Typer) -> None:
                         sys.stderr.write(f"saksi: {s.device}: {s.error}\n")
                 return 0
             stop = asyncio.Event()
+            if group is not None:  # every member alerts on its own incidents; only the leader ticks
+                tick = None if pipeline is None else (
+                    lambda now: lead_tick(pipeline, store, set(monitor.witnesses), now, group.live))
+                records = None if pipeline is None else asyncio.create_task(
+                    record_deliveries_until(pipeline, stop, math.inf))
+                await run_forever(monitor, stop, cluster=group, tick=tick)
+                if records is not None and pipeline is not None:
+                    await records
+                    pipeline.close()
+                return 0
             ticks = None if pipeline is None else asyncio.create_task(tick_forever(pipeline, stop))
             await run_forever(monitor, stop)
             if ticks is not None and pipeline is not None:

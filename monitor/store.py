@@ -33,6 +33,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -50,6 +51,7 @@ DEFAULT_URL = "sqlite:///var/saksi.db"
 ID_PREFIX = "SAK-"
 BUSY_TIMEOUT_MS = 10_000
 _LAST, _GOOD = "last", "good"
+SCHEMA_LOCK = 0x5A4B5349  # PostgreSQL advisory lock held while tables are created ("SAKSI" in spirit)
 _WRITE = "saksi_write"  # execution option: this transaction writes (SQLite: take the write lock up front)
 
 metadata = MetaData()
@@ -184,10 +186,14 @@ class Store:
                 if not path.exists() and not create:
                     raise StoreError(f"no store at {path} (give --db or set SAKSI_DB)")
                 path.parent.mkdir(parents=True, exist_ok=True)
+        else:  # a shared server restarts under us: test a pooled connection before use, drop it if dead
+            kwargs.update(pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
         if self._sqlite:
             _sqlite_setup(self.engine)
         with self._write() as conn:
+            if not self._sqlite:  # collectors starting together: one creates the tables, the others wait
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
             metadata.create_all(conn)
 
     def close(self) -> None:

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(snmp snmpd python3-venv influxdb chromium)
+DEBIAN_PACKAGES=(snmp snmpd python3-venv influxdb chromium postgresql)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

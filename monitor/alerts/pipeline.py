@@ -264,9 +264,9 @@ class Pipeline:
 
 def build_pipeline(config: AlertingConfig, store: Store, *, history_root: Path | None = None,
                    save: Callable[[Incident], Any] | None = None, transport: Transport | None = None,
-                   fmt: Callable[[float], str] = lambda t: f"t={t:g}s") -> Pipeline:
-    """The whole chain, composed here and nowhere else."""
-    state = AlertState(store)
+                   fmt: Callable[[float], str] = lambda t: f"t={t:g}s", member: str = "") -> Pipeline:
+    """The whole chain, composed here and nowhere else (`member`: this process's cluster name)."""
+    state = AlertState(store, member)
     workers = Workers(transport or AppriseTransport())
     pipeline = Pipeline(config, state, workers, save=save)
     stages: Sequence[Stage] = (
@@ -291,12 +291,19 @@ async def tick_forever(pipeline: Pipeline, stop: asyncio.Event, every_s: float =
             await asyncio.to_thread(pipeline.tick, clock())
         except Exception:  # alerting must outlive one bad tick; the next one tries again
             log.exception("alert pipeline tick failed")
-        next_tick = loop.time() + every_s
-        while not stop.is_set() and (left := next_tick - loop.time()) > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), min(left, record_s))
-            if pipeline.workers.ready.is_set():
-                try:
-                    await asyncio.to_thread(pipeline.record_deliveries, clock())
-                except Exception:  # same: the next tick records them
-                    log.exception("recording deliveries failed")
+        await record_deliveries_until(pipeline, stop, loop.time() + every_s, clock, record_s)
+
+
+async def record_deliveries_until(pipeline: Pipeline, stop: asyncio.Event, until: float,
+                                  clock: Callable[[], float] = time.time, record_s: float = 0.2) -> None:
+    """Record finished deliveries within `record_s` of their answer, until the loop time `until` (or
+    for ever with math.inf: a cluster member that is not the leader has no tick, only deliveries)."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set() and (left := until - loop.time()) > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), min(left, record_s))
+        if pipeline.workers.ready.is_set():
+            try:
+                await asyncio.to_thread(pipeline.record_deliveries, clock())
+            except Exception:  # same: the next round records them
+                log.exception("recording deliveries failed")

@@ -28,8 +28,10 @@ from sqlalchemy import (
     and_,
     delete,
     insert,
+    inspect,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from monitor.alerts.config import Team
 from monitor.alerts.model import AlertRow
 from monitor.alerts.oncall import pick
-from monitor.store import Store
+from monitor.store import SCHEMA_LOCK, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -74,6 +76,7 @@ outbox = Table(
     Column("next_at", Float, nullable=True),
     Column("error", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("sender", String, nullable=False, server_default=""),  # the member whose workers send it
 )
 maintenance = Table(
     "alert_maintenance", metadata,
@@ -157,10 +160,14 @@ class Assignment:
 class AlertState:
     """The alerting tables of one state store."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, member: str = "") -> None:
+        """`member`: the cluster member this process is ("" alone); it owns the deliveries it enqueues."""
+        self.store, self.member = store, member
         with store._write() as conn:  # the store's own write transaction (BEGIN IMMEDIATE on SQLite)
+            if store.engine.dialect.name == "postgresql":  # members starting at once on an empty database
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
             metadata.create_all(conn)
+            _add_missing_columns(conn, outbox)
 
     # --- alert state per incident ---------------------------------------------------------------
 
@@ -310,7 +317,7 @@ class AlertState:
         with self.store._write() as conn:
             return [_pk(conn.execute(insert(outbox).values(
                 ref=ref, transition=transition, target=t, title=title, body=body, status="sending",
-                attempts=0, next_at=None, error="", created_at=now))) for t in targets]
+                attempts=0, next_at=None, error="", created_at=now, sender=self.member))) for t in targets]
 
     def delivery(self, seq: int) -> Delivery | None:
         with self.store._read() as conn:
@@ -331,14 +338,33 @@ class AlertState:
             return [_delivery(r) for r in conn.execute(q).mappings().all()]
 
     def interrupted(self) -> int:
-        """Deliveries a previous process left in flight: failed, so they are retried (at least once).
+        """Deliveries this member's previous process left in flight: failed, so they are retried (at
+        least once). Another live member's are its own business: taking them would send them twice.
 
         The interrupted try counts as an attempt, so a message that keeps dying mid-send (a receiver
         that crashes the daemon, say) still ends at `gave_up` instead of being sent forever."""
+        return self._interrupt(outbox.c.sender == self.member, "interrupted by a restart")
+
+    def orphaned(self, live: Iterable[str]) -> int:
+        """Deliveries left in flight by members that are gone (the leader sweeps them for a retry)."""
+        return self._interrupt(outbox.c.sender.not_in(sorted(set(live) | {self.member})),
+                               "interrupted: its member stopped")
+
+    def _interrupt(self, which: Any, why: str) -> int:
         with self.store._write() as conn:
-            return conn.execute(update(outbox).where(outbox.c.status == "sending").values(
-                status="failed", error="interrupted by a restart", next_at=None,
-                attempts=outbox.c.attempts + 1)).rowcount
+            return conn.execute(update(outbox).where(and_(outbox.c.status == "sending", which)).values(
+                status="failed", error=why, next_at=None, attempts=outbox.c.attempts + 1)).rowcount
+
+
+def _add_missing_columns(conn: Connection, table: Table) -> None:
+    """A store made by an older version: add the columns it lacks (each has a server default)."""
+    have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    for col in table.columns:
+        if col.name not in have:
+            ddl = f"ALTER TABLE {table.name} ADD COLUMN {col.name} {col.type.compile(conn.dialect)} NOT NULL " \
+                  f"DEFAULT {col.server_default.arg!r}"  # type: ignore[union-attr]
+            log.warning("store: adding column %s.%s", table.name, col.name)
+            conn.execute(text(ddl))
 
 
 def _pk(result: Any) -> int:

@@ -394,3 +394,33 @@ def test_a_message_that_dies_with_its_process_every_time_is_given_up_not_sent_fo
     assert restart == limit and state.delivery(seq).attempts == limit  # type: ignore[union-attr]
     assert state.delivery(seq).error == "interrupted by a restart"  # type: ignore[union-attr]
     p.close()
+
+
+def test_a_restart_retries_only_its_own_deliveries_and_the_leader_sweeps_a_dead_members(
+        tmp_path: Path, db: str) -> None:
+    store = Store(db)
+    a, b = AlertState(store, "collector-a"), AlertState(store, "collector-b")
+    (mine,) = a.enqueue("SAK-000001", "opened", ["receiver:noc"], "t", "b", 300.0)
+    (theirs,) = b.enqueue("SAK-000002", "opened", ["receiver:noc"], "t", "b", 300.0)
+    assert AlertState(store, "collector-a").interrupted() == 1  # collector-a restarted
+    assert (a.delivery(mine).status, a.delivery(theirs).status) == ("failed", "sending")  # type: ignore[union-attr]
+    assert a.orphaned(["collector-a", "collector-b"]) == 0, "b is alive: its delivery may be answering now"
+    assert a.orphaned(["collector-a"]) == 1
+    d = a.delivery(theirs)
+    assert d is not None and (d.status, d.attempts, d.error) == ("failed", 1, "interrupted: its member stopped")
+
+
+def test_an_outbox_from_before_members_gets_its_sender_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE alert_outbox (seq INTEGER PRIMARY KEY, ref VARCHAR NOT NULL, transition VARCHAR "
+                    "NOT NULL, target VARCHAR NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, status VARCHAR NOT "
+                    "NULL, attempts INTEGER NOT NULL, next_at FLOAT, error TEXT NOT NULL, created_at FLOAT NOT NULL)")
+        con.execute("INSERT INTO alert_outbox VALUES (1, 'SAK-000001', 'opened', 'receiver:noc', 't', 'b', "
+                    "'sending', 0, NULL, '', 300.0)")
+    state = AlertState(Store(f"sqlite:///{path}"))
+    assert state.interrupted() == 1, "an old in-flight row belongs to the single process"
+    state.enqueue("SAK-000001", "resolved", ["receiver:noc"], "t", "b", 400.0)
+    assert [d.status for d in state.deliveries()] == ["failed", "sending"]

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from monitor.alerts.config import load_alerting
+from monitor.alerts.pipeline import build_pipeline
 from monitor.daemon import Monitor, Settings
 from monitor.inventory import load_inventory
 from monitor.lab import runner, scenario
 from monitor.store import Store
+from tests.alerts.conftest import alerting_yaml, smtp, webhook  # noqa: F401 - fixtures
 from tests.conftest import run_saksi
 
 SCENARIO = Path(__file__).parent.parent / "scenarios" / "sfp-removed-reinserted.yaml"
@@ -97,3 +100,40 @@ def test_incident_survives_a_restart_without_being_raised_twice(tmp_path: Path, 
     assert r.returncode == 0, r.stderr
     (listed,) = json.loads(r.stdout)
     assert listed["cause"] == "transceiver_removed" and listed["resolved_at"] is not None
+
+
+def test_a_guess_waits_for_the_far_end_so_the_page_names_the_real_cause(tmp_path: Path, lab_site, smtp,  # type: ignore[no-untyped-def]
+                                                                         webhook) -> None:
+    """core-sw1 is polled first after the far end's SFP was pulled: alone, it can only guess (its link went
+    down). The daemon polls dist-sw2 at once and pages after it: transceiver removed at dist-sw2."""
+    clock = {"t": 1_000_000.0}
+
+    async def scenario_run() -> list[dict[str, object]]:
+        lab = await lab_site()
+        inv = load_inventory(_inventory(tmp_path, lab))
+        scn, site = lab.scenario, lab.site
+        store = Store(f"sqlite:///{tmp_path / 'saksi.db'}")
+        pipeline = build_pipeline(load_alerting(alerting_yaml(tmp_path, smtp, webhook)), store)
+        m = Monitor(inv, store, Settings(trap_port=None), clock=lambda: clock["t"], pipeline=pipeline)
+        try:
+            await m.poll_all()  # baseline
+            scenario.apply(site, scn, next(s for s in scn.steps if s.do == "remove_transceiver"))
+            site.settle(site.now + 1)
+            clock["t"] += 60
+            before = m.polls
+            await m.poll("core-sw1")
+            assert pipeline.sent == [], "a guess is not paged before the far end is heard"
+            for _ in range(100):  # the far end's poll was asked for by the daemon itself
+                if m.polls > before + 1 and pipeline.sent:
+                    break
+                await asyncio.sleep(0.1)
+            return list(pipeline.sent)
+        finally:
+            m.close()
+            pipeline.close()
+            store.close()
+            lab.close()
+
+    sent = asyncio.run(scenario_run())
+    assert [(n["transition"], n["cause"], n["device"]) for n in sent] == [
+        ("opened", "transceiver_removed", "dist-sw2")]
