@@ -6,6 +6,7 @@ import asyncio
 import logging
 import math
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -53,6 +54,8 @@ def register(app: typer.Typer) -> None:
         member_timeout: Annotated[float, typer.Option(
             help="scale-out: a member silent this long is dead and its sites move")] = 15.0,
         heartbeat: Annotated[float, typer.Option(help="scale-out: seconds between heartbeats (and rebalances)")] = 5.0,
+        web: Annotated[Optional[str], typer.Option(
+            "--web", metavar="HOST:PORT", help="also serve the web view (as `saksi web`) from this process")] = None,
     ) -> None:
         """Poll every device of the inventory on a schedule, answer traps, keep incidents in the store."""
         try:
@@ -61,6 +64,7 @@ def register(app: typer.Typer) -> None:
         except (InventoryError, AlertingConfigError) as exc:
             sys.stderr.write(f"saksi: {exc}\n")
             raise typer.Exit(2) from None
+        listener = None if web is None else _listen(web)  # a taken port stops us here, not mid-run
         db = db or os.environ.get("SAKSI_DB", "sqlite:///var/saksi.db")
         store = Store(db)
         group = None
@@ -103,6 +107,35 @@ def register(app: typer.Typer) -> None:
                         sys.stderr.write(f"saksi: {s.device}: {s.error}\n")
                 return 0
             stop = asyncio.Event()
+            site_view = None if listener is None else asyncio.create_task(serve_web(listener, stop))
+            try:
+                return await watch(monitor, stop)
+            finally:
+                stop.set()
+                if site_view is not None:
+                    await site_view
+
+        async def serve_web(sock: socket.socket, stop: asyncio.Event) -> None:
+            """The site view in this process and loop, on the store the monitor writes; stops with it."""
+            from monitor.web.server import server
+            from monitor.web.settings import WebSettings
+
+            settings = WebSettings(secret_key=os.environ.get("SAKSI_WEB_SECRET") or None, alerting=alert_config,
+                                   config_root=default_root())
+            host, port = sock.getsockname()[:2]
+            srv = server(store, inv, settings, host, port, embedded=True)
+            serving = asyncio.create_task(srv.serve(sockets=[sock]))
+            log.warning("web view on http://%s:%d/", host, port)
+            waiting = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
+            if serving in done:  # the monitor goes on without it
+                waiting.cancel()
+                log.error("the web view stopped: %s", serving.exception() or "exited")
+                return
+            srv.should_exit = True
+            await serving
+
+        async def watch(monitor: Monitor, stop: asyncio.Event) -> int:
             if group is not None:  # every member alerts on its own incidents; only the leader ticks
                 tick = None if pipeline is None else (
                     lambda now: lead_tick(pipeline, store, set(monitor.witnesses), now, group.live))
@@ -125,3 +158,18 @@ def register(app: typer.Typer) -> None:
         finally:
             sink.close()
             store.close()
+
+
+def _listen(at: str) -> socket.socket:
+    """A listening socket for --web HOST:PORT (or PORT: 127.0.0.1); a clear exit when it cannot be had."""
+    host, _, port = at.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, int(port)))
+        sock.listen(128)
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(f"saksi: --web {at}: cannot listen there: {exc}\n")
+        raise typer.Exit(2) from None
+    return sock
