@@ -129,6 +129,8 @@ class Monitor:
         self._held: dict[str, Held] = {}  # incident key -> waiting for its far end (see _confirm)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._held_lock = threading.Lock()  # polls are recorded from worker threads
+        self._again: dict[str, str] = {}  # device -> why it must be polled again once its running poll ends
+        self._closing = False
         self.store_failures = 0  # poll outcomes that could not be saved at once (retried later)
         self.unsaved_dropped = 0  # given up: beyond max_unsaved, or refused by the store three times
         self._save_lock = threading.Lock()
@@ -164,9 +166,25 @@ class Monitor:
             log.debug("%s: its site belongs to another member (%s skipped)", name, reason)
             return None
         if lock.locked():
-            log.debug("%s: poll already running (%s skipped)", name, reason)
+            if reason != "schedule":  # a trap (or a far-end check) may come after the running poll read the
+                self._again[name] = reason  # tables: poll once more when it ends, or the news waits an interval
+            log.debug("%s: poll already running (%s %s)", name, reason,
+                      "skipped" if reason == "schedule" else "queued after it")
             return None
         self._loop = asyncio.get_running_loop()
+        cancelled = False
+        try:
+            return await self._poll_now(name, reason, lock)
+        except asyncio.CancelledError:  # shutdown in the middle of a poll: an expected end, not an error
+            cancelled = True
+            log.info("%s: poll cancelled by shutdown", name)
+            return None
+        finally:
+            again = self._again.pop(name, None)
+            if again is not None and not (cancelled or self._closing):
+                asyncio.get_running_loop().create_task(self.poll(name, reason=f"{again}, after a running poll"))
+
+    async def _poll_now(self, name: str, reason: str, lock: asyncio.Lock) -> Snapshot | None:
         async with lock, self._sem:
             device = self.inventory.devices[name]
             snap = await poll_device(name, target_for(device), self.client, now=self.clock)
@@ -355,6 +373,7 @@ class Monitor:
         return list(await asyncio.gather(*(self.poll(d) for d in self.inventory.devices)))
 
     def close(self) -> None:
+        self._closing = True
         self.client.close()
         for h in self.histories.values():
             h.close()

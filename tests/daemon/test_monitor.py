@@ -137,3 +137,40 @@ def test_a_guess_waits_for_the_far_end_so_the_page_names_the_real_cause(tmp_path
     sent = asyncio.run(scenario_run())
     assert [(n["transition"], n["cause"], n["device"]) for n in sent] == [
         ("opened", "transceiver_removed", "dist-sw2")]
+
+
+def test_a_trap_during_a_running_poll_of_its_device_polls_it_again_after(tmp_path: Path, lab_site) -> None:  # type: ignore[no-untyped-def]
+    """The running poll may have read the tables before the change the trap reports: one more poll, not
+    a wait of a whole interval. A scheduled poll meanwhile is simply skipped."""
+    async def scenario_run() -> list[str]:
+        lab = await lab_site()
+        inv = load_inventory(_inventory(tmp_path, lab))
+        store = Store(f"sqlite:///{tmp_path / 'saksi.db'}")
+        m = Monitor(inv, store, Settings(trap_port=None))
+        reasons: list[str] = []
+        recorded = m._record
+
+        def record(device, snap, extra=None):  # type: ignore[no-untyped-def]
+            reasons.append(device.name)
+            recorded(device, snap, extra)
+
+        m._record = record  # type: ignore[method-assign]
+        try:
+            running = asyncio.create_task(m.poll("core-sw1"))
+            while not m._locks["core-sw1"].locked():
+                await asyncio.sleep(0)
+            assert await m.poll("core-sw1", reason="trap linkDown") is None  # busy: queued
+            assert await m.poll("core-sw1") is None  # a schedule tick while busy: skipped, not queued
+            await running
+            for _ in range(100):
+                if len(reasons) >= 2 and not m._locks["core-sw1"].locked():
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)
+            return reasons
+        finally:
+            m.close()
+            store.close()
+            lab.close()
+
+    assert asyncio.run(scenario_run()) == ["core-sw1", "core-sw1"]
