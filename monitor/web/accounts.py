@@ -7,6 +7,8 @@ usable link. Every function takes the engine: nothing here keeps state.
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import re
 import secrets
@@ -27,7 +29,13 @@ ROLES = ("engineer", "customer")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("saksi-timing-equaliser")  # verified when the user does not exist
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the user does not exist (same timing). Made on first login, not at import: an
+    argon2 hash costs 64 MiB and tens of ms, which every `saksi` command paid before."""
+    return _hasher.hash("saksi-timing-equaliser")
 
 metadata = MetaData()
 
@@ -168,7 +176,7 @@ def authenticate(engine: Engine, name: str, password: str) -> User | None:
     """The user when the password matches and the account is enabled; the work is the same either way."""
     with engine.connect() as conn:
         row = conn.execute(select(users_t).where(users_t.c.name == name)).first()
-    stored = row._mapping["password_hash"] if row is not None else _DUMMY_HASH
+    stored = row._mapping["password_hash"] if row is not None else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
