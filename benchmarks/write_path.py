@@ -14,7 +14,9 @@ ports, four of them holding an SFP with DOM, are turned into points and written:
   (b) Saksi's `InfluxWriter`: line formatting, 5,000-point batches through influxdb-client's write
       service, the shipping thread — wall clock until the last point is acknowledged, process CPU;
   (c) plain POSTs of the same pre-formatted lines, 5,000 per request, with http.client: to the
-      adapter's /api/v2/write (the same path as b) and straight to 1.6.7's /write.
+      adapter's /api/v2/write (the same path as b) and straight to 1.6.7's /write;
+  (d) the spool: the same batches written to disk as during an outage, then replayed in order by a
+      writer that starts with the server up (what a restart after an outage does).
 
 Each write goes to its own database, so no run overwrites another's points. CPU is
 time.process_time() of this process (all its threads); the server's and the adapter's CPU are theirs.
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from monitor.model import DeviceFacts, Port, Sensor, SensorKind, Snapshot, Thresholds, Transceiver
 from monitor.timeseries import InfluxSettings, InfluxWriter
 from monitor.timeseries.points import Point, snapshot_points, to_line
+from monitor.timeseries.spool import Spool
 from tests.timeseries.influxd import InfluxServer, free_tcp_port
 
 BATCH = 5000
@@ -100,7 +103,7 @@ def main() -> None:
                                     str(adapter_port)], cwd=ROOT)
         try:
             time.sleep(1.0)
-            for db in ("writer", "plain_v2", "plain_v1", "warmup"):
+            for db in ("writer", "plain_v2", "plain_v1", "warmup", "replay"):
                 server.create_database(db)
             report(snaps, server, adapter_port, Path(tmp))
         finally:
@@ -148,7 +151,26 @@ def report(snaps: list[Snapshot], server: InfluxServer, adapter_port: int, tmp: 
     q = "/write?" + urllib.parse.urlencode({"db": "plain_v1", "precision": "n"})
     wall, cpu = measure(lambda: post_lines(server.http_port, q, lines))
     print(f"{'    plain POSTs → 1.6.7 /write directly (send only)':58} {n / wall:>10,.0f} {cpu / n * 1e6:>13.2f}")
-    counts = {db: _count(server, db) for db in ("writer", "plain_v2", "plain_v1")}
+
+    # (d) the spool: an outage's worth of points on disk, then a writer that finds the server back
+    spool_dir = tmp / "spool-replay"
+    spool = Spool(spool_dir, 2**40)
+
+    def to_disk() -> None:
+        for i in range(0, n, BATCH):  # the batches the writer would have shipped, spooled instead
+            spool.append(lines[i:i + BATCH])
+
+    wall, cpu = measure(to_disk)
+    size = sum(f.stat().st_size for f in spool_dir.iterdir())
+    print(f"{'(d) outage: batches → spool on disk':58} {n / wall:>10,.0f} {cpu / n * 1e6:>13.2f}"
+          f"   ({size / 2**20:.1f} MiB)")
+    replayer = InfluxWriter(InfluxSettings(url=url, bucket="replay", spool_dir=spool_dir, batch_size=BATCH))
+    wall, cpu = measure(lambda: replayer.flush(600))
+    replayer.close()
+    assert replayer.stats.replayed == n and not len(replayer.spool), "the spool was not replayed whole"
+    print(f"{'    server back: spool replayed in order → /api/v2/write':58} {n / wall:>10,.0f} "
+          f"{cpu / n * 1e6:>13.2f}")
+    counts = {db: _count(server, db) for db in ("writer", "plain_v2", "plain_v1", "replay")}
     print(f"stored device points per database (each should be {len(snaps)}): {counts}")
 
 
