@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console, Group
@@ -125,19 +125,37 @@ def demo() -> None:
 
 
 @app.command("up")
-def up(path: Annotated[Path, typer.Argument(help="scenario YAML")]) -> None:
+def up(path: Annotated[Path, typer.Argument(help="scenario YAML")],
+       trap_sink: Annotated[Optional[str], typer.Option(
+           "--trap-sink", metavar="HOST:PORT", help="send the devices' traps here (e.g. saksi run's --trap-port)")] = None,
+       write_inventory: Annotated[Optional[Path], typer.Option(
+           "--write-inventory", help="write an inventory of the running site here, for saksi run / check")] = None,
+       ) -> None:
     """Keep the scenario's site running in real time (steps at their times); Ctrl-C stops it."""
     scn = _load(path)
-    asyncio.run(_up(scn, _console()))
+    sink = None
+    if trap_sink is not None:
+        host, _, port = trap_sink.rpartition(":")
+        if not host or not port.isdigit():
+            sys.stderr.write(f"saksi: --trap-sink {trap_sink}: expected HOST:PORT\n")
+            raise typer.Exit(2)
+        sink = (host, int(port))
+    asyncio.run(_up(scn, _console(), sink, write_inventory))
 
 
-async def _up(scn: scenario.Scenario, console: Console) -> None:
+async def _up(scn: scenario.Scenario, console: Console, trap_sink: tuple[str, int] | None = None,
+              write_inventory: Path | None = None) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     lab = await runner.start(scn, clock=lambda: loop.time() - start)
+    lab.trap_sink = trap_sink
     for name, port in lab.ports.items():
-        console.print(f"{name}: snmp 127.0.0.1:{port} community {runner.LAB_COMMUNITY}  "
-                      f"(saksi check --host 127.0.0.1 --port {port} --community {runner.LAB_COMMUNITY})")
+        host = lab.hosts[name]
+        console.print(f"{name}: snmp {host}:{port} community {runner.LAB_COMMUNITY}  "
+                      f"(saksi check --host {host} --port {port} --community {runner.LAB_COMMUNITY})")
+    if write_inventory is not None:
+        write_inventory.write_text(lab.inventory_yaml(site=scn.name))
+        console.print(f"inventory written to {write_inventory} (saksi run --inventory {write_inventory})")
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -148,7 +166,7 @@ async def _up(scn: scenario.Scenario, console: Console) -> None:
             while pending and pending[0].at <= now:
                 step = pending.pop(0)
                 scenario.apply(lab.site, scn, step)
-                lab.site.settle(now)
+                lab.settle(now, forced=trap_sink is not None)  # the devices trap what changed
                 console.print(f"t={now:.0f}s applied step {step.number}: {step.do}")
             try:
                 await asyncio.wait_for(stop.wait(), 1.0)
