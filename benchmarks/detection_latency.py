@@ -85,23 +85,7 @@ def site_yaml(pairs: int, traps: bool) -> dict[str, object]:
 
 
 def inventory_yaml(lab: runner.Lab) -> str:
-    devices = "\n".join(
-        f"  - {{name: {name}, site: lab, host: {lab.hosts[name]}, port: {port}, platform: cisco_ios, snmp: lab, "
-        f"timeout: 1.0, retries: 2}}" for name, port in lab.ports.items())
-    links = "\n".join(f"  - {{a: \"{link['a']}\", b: \"{link['b']}\", role: backbone}}"
-                      for link in lab.scenario.site["links"])
-    return f"""customers:
-  - {{name: bench}}
-sites:
-  - {{name: lab, customer: bench, timezone: UTC}}
-credentials:
-  snmp:
-    lab: {{version: 2c, community: "{runner.LAB_COMMUNITY}"}}
-devices:
-{devices}
-links:
-{links}
-"""
+    return lab.inventory_yaml(site="lab", customer="bench", timeout=1.0, retries=2)
 
 
 def alerting_yaml(hook: Webhook) -> str:

@@ -80,18 +80,28 @@ class Lab:
         transport = self._transports[list(self.site.devices).index(device)]
         transport.sendto(data, self.trap_sink)
 
-    def inventory_yaml(self, site: str = "lab", customer: str = "lab", timeout: float = 1.0, retries: int = 2) -> str:
-        """An inventory for `saksi run` / `saksi check` that polls this lab as it would real switches."""
+    def inventory_yaml(self, site: str | Callable[[str], str] = "lab", customer: str = "lab",
+                       timeout: float = 1.0, retries: int = 2, timezone: str = "UTC") -> str:
+        """An inventory for `saksi run` / `saksi check` that polls this lab as it would real switches.
+
+        `site`: one site for every device, or a function naming each device's site.
+        """
+        site_of = site if callable(site) else (lambda _name: site)
+        sites = dict.fromkeys(site_of(name) for name in self.ports)
         devices = "\n".join(
-            f"  - {{name: {name}, site: {site}, host: {self.hosts[name]}, port: {port}, "
+            f"  - {{name: {name}, site: {site_of(name)}, host: {self.hosts[name]}, port: {port}, "
             f"platform: {self.site.devices[name].platform}, snmp: lab, timeout: {timeout}, retries: {retries}}}"
             for name, port in self.ports.items())
         links = [f"  - {{a: \"{link['a']}\", b: \"{link['b']}\", role: {link.get('role', 'access')}}}"
                  for link in self.scenario.site.get("links") or []
-                 if all(str(link[e]).split(":", 1)[0] in self.ports and ":" in str(link[e]) for e in ("a", "b"))]
-        return (f"customers:\n  - {{name: {customer}}}\nsites:\n  - {{name: {site}, customer: {customer}, "
-                f"timezone: UTC}}\ncredentials:\n  snmp:\n    lab: {{version: 2c, community: \"{LAB_COMMUNITY}\"}}\n"
-                f"devices:\n{devices}\n" + (f"links:\n{chr(10).join(links)}\n" if links else ""))
+                 if all(":" in str(link[e]) and str(link[e]).split(":", 1)[0] in self.ports for e in ("a", "b"))]
+        return "".join([
+            f"customers:\n  - {{name: {customer}}}\nsites:\n",
+            *(f"  - {{name: {s}, customer: {customer}, timezone: {timezone}}}\n" for s in sites),
+            f"credentials:\n  snmp:\n    lab: {{version: 2c, community: \"{LAB_COMMUNITY}\"}}\n",
+            f"devices:\n{devices}\n",
+            f"links:\n{chr(10).join(links)}\n" if links else "",
+        ])
 
     def settle(self, now: float, forced: bool = False) -> None:
         """Settle the model; with traps on, devices report what changed (link and module changes)."""

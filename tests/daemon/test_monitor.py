@@ -19,31 +19,15 @@ from monitor.daemon import Monitor, Settings
 from monitor.inventory import load_inventory
 from monitor.lab import runner, scenario
 from monitor.store import Store
-from tests.alerts.conftest import alerting_yaml, smtp, webhook  # noqa: F401 - fixtures
+from tests.alerts.conftest import Mailbox, Webhook, alerting_yaml
 from tests.conftest import run_saksi
 
 SCENARIO = Path(__file__).parent.parent / "scenarios" / "sfp-removed-reinserted.yaml"
 
 
 def _inventory(tmp: Path, lab: runner.Lab) -> Path:
-    devices = "\n".join(
-        f"  - {{name: {name}, site: hq, host: {lab.hosts[name]}, port: {port}, platform: cisco_ios, snmp: lab, "
-        f"timeout: 0.5, retries: 1}}" for name, port in lab.ports.items())
-    links = "\n".join(f"  - {{a: \"{link['a']}\", b: \"{link['b']}\", role: {link.get('role', 'access')}}}"
-                      for link in lab.scenario.site["links"])
     f = tmp / "site.yaml"
-    f.write_text(f"""customers:
-  - {{name: acme}}
-sites:
-  - {{name: hq, customer: acme, timezone: Europe/Helsinki}}
-credentials:
-  snmp:
-    lab: {{version: 2c, community: "{runner.LAB_COMMUNITY}"}}
-devices:
-{devices}
-links:
-{links}
-""")
+    f.write_text(lab.inventory_yaml(site="hq", customer="acme", timeout=0.5, retries=1, timezone="Europe/Helsinki"))
     return f
 
 
@@ -102,8 +86,8 @@ def test_incident_survives_a_restart_without_being_raised_twice(tmp_path: Path, 
     assert listed["cause"] == "transceiver_removed" and listed["resolved_at"] is not None
 
 
-def test_a_guess_waits_for_the_far_end_so_the_page_names_the_real_cause(tmp_path: Path, lab_site, smtp,  # type: ignore[no-untyped-def]
-                                                                         webhook) -> None:
+def test_a_guess_waits_for_the_far_end_so_the_page_names_the_real_cause(tmp_path: Path, lab_site, smtp: Mailbox,  # type: ignore[no-untyped-def]
+                                                                         webhook: Webhook) -> None:
     """core-sw1 is polled first after the far end's SFP was pulled: alone, it can only guess (its link went
     down). The daemon polls dist-sw2 at once and pages after it: transceiver removed at dist-sw2."""
     clock = {"t": 1_000_000.0}

@@ -73,25 +73,9 @@ class LabThread:
 
 def inventory(tmp: Path, lab: runner.Lab) -> Path:
     """Each device at the site its name starts with; the links as the scenario cables them."""
-    devices = "\n".join(
-        f"  - {{name: {name}, site: {name.split('-')[0]}, host: {lab.hosts[name]}, port: {port}, "
-        f"platform: cisco_ios, snmp: lab, timeout: 0.5, retries: 1}}" for name, port in lab.ports.items())
-    links = "\n".join(f"  - {{a: \"{link['a']}\", b: \"{link['b']}\", role: {link.get('role', 'access')}}}"
-                      for link in lab.scenario.site["links"])
     f = tmp / "sites.yaml"
-    f.write_text(f"""customers:
-  - {{name: acme}}
-sites:
-  - {{name: north, customer: acme, timezone: Europe/Helsinki}}
-  - {{name: south, customer: acme, timezone: Europe/Helsinki}}
-credentials:
-  snmp:
-    lab: {{version: 2c, community: "{runner.LAB_COMMUNITY}"}}
-devices:
-{devices}
-links:
-{links}
-""")
+    f.write_text(lab.inventory_yaml(site=lambda name: name.split("-")[0], customer="acme", timeout=0.5, retries=1,
+                                    timezone="Europe/Helsinki"))
     return f
 
 

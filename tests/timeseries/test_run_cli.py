@@ -16,24 +16,8 @@ SCENARIO = Path(__file__).parent / "noc-day.yaml"
 
 
 def inventory(tmp: Path, lab: runner.Lab) -> Path:
-    devices = "\n".join(
-        f"  - {{name: {name}, site: hq, host: {lab.hosts[name]}, port: {port}, platform: cisco_ios, snmp: lab, "
-        f"timeout: 0.5, retries: 1}}" for name, port in lab.ports.items())
-    links = "\n".join(f"  - {{a: \"{link['a']}\", b: \"{link['b']}\", role: {link.get('role', 'access')}}}"
-                      for link in lab.scenario.site["links"] if ":" in link["b"])  # hosts are not devices
     f = tmp / "site.yaml"
-    f.write_text(f"""customers:
-  - {{name: acme}}
-sites:
-  - {{name: hq, customer: acme}}
-credentials:
-  snmp:
-    lab: {{version: 2c, community: "{runner.LAB_COMMUNITY}"}}
-devices:
-{devices}
-links:
-{links}
-""")
+    f.write_text(lab.inventory_yaml(site="hq", customer="acme", timeout=0.5, retries=1))
     return f
 
 
