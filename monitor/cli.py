@@ -40,6 +40,9 @@ DEFAULT_INVENTORY = Path("inventory")
 def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log what happens")] = False) -> None:
     if verbose:
         logging.getLogger().setLevel(logging.INFO)
+        # APScheduler logs every job run at INFO ("Running job ... executed successfully"): one line per poll
+        # and per rebalance says nothing the monitor's own lines do not; its warnings still show
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _option_problem(t: SnmpTarget) -> str | None:

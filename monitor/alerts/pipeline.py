@@ -101,6 +101,8 @@ class Pipeline:
             self.track(incidents)
             self._drain(now)
             out = self._each(sorted(incidents, key=lambda i: (i.detected_at, ref_of(i))), now, timed=False)
+            if any(not i.open for i in incidents):
+                self._forget()  # a cluster member that does not lead never ticks: settled ones go here
             self.sent += out
             return out
 

@@ -424,3 +424,14 @@ def test_an_outbox_from_before_members_gets_its_sender_column(tmp_path: Path) ->
     assert state.interrupted() == 1, "an old in-flight row belongs to the single process"
     state.enqueue("SAK-000001", "resolved", ["receiver:noc"], "t", "b", 400.0)
     assert [d.status for d in state.deliveries()] == ["failed", "sending"]
+
+
+def test_a_pipeline_that_never_ticks_still_forgets_what_is_settled(tmp_path: Path, db: str, smtp: Mailbox,
+                                                                    webhook: Webhook) -> None:
+    """A cluster member that does not lead only processes its own incidents: they must not pile up."""
+    p = pipeline(tmp_path, db, smtp, webhook)
+    inc = removed()
+    inc.resolved_at, inc.resolution = 299.0, "module re-inserted"  # over before it was ever paged
+    p.process([inc], 300.0)
+    assert p.tracked == {} and p.sent == []
+    p.close()
