@@ -147,7 +147,8 @@ async def _up(scn: scenario.Scenario, console: Console, trap_sink: tuple[str, in
               write_inventory: Path | None = None) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
-    lab = await runner.start(scn, clock=lambda: loop.time() - start)
+    # whole seconds: the agents re-render a device's MIB (~25 ms) when the time they show moves
+    lab = await runner.start(scn, clock=lambda: float(int(loop.time() - start)))
     lab.trap_sink = trap_sink
     for name, port in lab.ports.items():
         host = lab.hosts[name]
