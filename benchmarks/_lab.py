@@ -1,4 +1,4 @@
-"""Shared parts of the benchmarks that run a real `saksi run`: free ports, a webhook receiver, snmpsim
+"""Shared parts of the benchmarks that run a real `saksi run`: free ports, snmpsim
 agents, process memory from /proc, and stopping what was started by its PID.
 
 Everything listens on 127.0.0.1 and keeps its data in a temporary folder the caller owns.
@@ -6,20 +6,15 @@ Everything listens on 127.0.0.1 and keeps its data in a temporary folder the cal
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -32,55 +27,6 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@dataclass
-class Webhook:
-    """A real HTTP receiver: every POST is kept with the wall time it arrived."""
-
-    port: int = 0
-    posts: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
-
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.port}/hook"
-
-    def start(self) -> Webhook:
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                arrived = time.time()
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                try:
-                    doc = json.loads(body or b"{}")
-                except ValueError:
-                    doc = {"raw": body.decode(errors="replace")}
-                with hook.lock:
-                    hook.posts.append((arrived, doc))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = int(self._server.server_address[1])
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def first(self, needles: Sequence[str], after: float) -> float | None:
-        """Arrival time of the first POST at or after `after` whose title mentions one of `needles`."""
-        with self.lock:
-            return next((t for t, doc in self.posts
-                         if t >= after and any(n in str(doc.get("title", "")) for n in needles)), None)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
 
 def memory_kb(pid: int) -> dict[str, int]:

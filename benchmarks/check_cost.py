@@ -157,22 +157,29 @@ def saksi_poll(target: SnmpTarget) -> tuple[Run, list[str]]:
     return asyncio.run(run())
 
 
+async def bare_walk(engine: hl.SnmpEngine, host: str, port: int, community: str, columns: Sequence[str],
+                    timeout: float) -> int:
+    """The reference: pysnmp 7's own bulk_walk_cmd (lookupMib=False), one walk per column; varbinds received."""
+    transport = await hl.UdpTransportTarget.create((host, port), timeout=timeout, retries=1)
+    auth, ctx = hl.CommunityData(community, mpModel=1), hl.ContextData()
+    count = 0
+    for column in columns:
+        async for ei, es, _, vbs in hl.bulk_walk_cmd(
+            engine, auth, transport, ctx, 0, MAX_REPETITIONS, hl.ObjectType(hl.ObjectIdentity(column)),
+            lookupMib=False, lexicographicMode=False,
+        ):
+            if ei or es:
+                raise SystemExit(f"pysnmp walk of {column} failed: {ei or es.prettyPrint()}")
+            count += len(vbs)
+    return count
+
+
 def pysnmp_walk(target: SnmpTarget, columns: list[str]) -> Run:
     async def run() -> Run:
         engine = hl.SnmpEngine()
         try:
-            transport = await hl.UdpTransportTarget.create((target.host, target.port), timeout=2, retries=1)
-            auth, ctx = hl.CommunityData(target.community, mpModel=1), hl.ContextData()
-            count = 0
             wall, cpu = time.perf_counter(), time.process_time()
-            for column in columns:
-                async for ei, es, _, vbs in hl.bulk_walk_cmd(
-                    engine, auth, transport, ctx, 0, MAX_REPETITIONS, hl.ObjectType(hl.ObjectIdentity(column)),
-                    lookupMib=False, lexicographicMode=False,
-                ):
-                    if ei or es:
-                        raise SystemExit(f"pysnmp walk of {column} failed: {ei or es.prettyPrint()}")
-                    count += len(vbs)
+            count = await bare_walk(engine, target.host, target.port, target.community, columns, 2)
             return Run(count, time.process_time() - cpu, time.perf_counter() - wall)
         finally:
             engine.close_dispatcher()

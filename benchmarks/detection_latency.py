@@ -58,9 +58,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _lab import SAKSI, Webhook, free_port, machine, stop_process, summary
+from _lab import SAKSI, free_port, machine, stop_process, summary
 
 from monitor.lab import runner, scenario
+from monitor.lab.demo import Inbox as Webhook
 
 PORT = "Gi1/0/25"
 

@@ -52,7 +52,7 @@ from pysnmp.hlapi.v3arch import asyncio as hl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from check_cost import CountingClient, children_cpu
+from check_cost import CountingClient, bare_walk, children_cpu
 
 from monitor.collectors.snmp import SnmpTarget
 from monitor.daemon import Monitor, Settings
@@ -336,24 +336,11 @@ def poll_only(pipe: Pipeline) -> int:
 
 
 def pysnmp_walk(agents: list[Agent], columns: list[str]) -> int:
-    async def one(engine: hl.SnmpEngine, agent: Agent) -> int:
-        transport = await hl.UdpTransportTarget.create((agent.address, 161), timeout=5, retries=1)
-        auth, ctx = hl.CommunityData(COMMUNITY, mpModel=1), hl.ContextData()
-        count = 0
-        for column in columns:
-            async for ei, es, _, vbs in hl.bulk_walk_cmd(
-                engine, auth, transport, ctx, 0, MAX_REPETITIONS, hl.ObjectType(hl.ObjectIdentity(column)),
-                lookupMib=False, lexicographicMode=False,
-            ):
-                if ei or es:
-                    raise SystemExit(f"pysnmp walk of {column} failed: {ei or es.prettyPrint()}")
-                count += len(vbs)
-        return count
-
     async def run() -> int:
         engine = hl.SnmpEngine()
         try:
-            return sum(await asyncio.gather(*(one(engine, a) for a in agents)))
+            walks = (bare_walk(engine, a.address, 161, COMMUNITY, columns, 5) for a in agents)
+            return sum(await asyncio.gather(*walks))
         finally:
             engine.close_dispatcher()
 

@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console, Group
@@ -118,17 +118,17 @@ def demo() -> None:
         result = asyncio.run(runner.run(scn, pipeline=pipeline, on_round=lambda _s, t: pipeline.tick(t)))
         pipeline.flush()
     show_run(result, scn, console)
-    for path, title, body in inbox.received:
-        if path != "/noc":  # the NOC channel got the same message; show the one the owner received
-            console.print(Panel(body, title=f"what on-call {path.strip('/')} received (webhook on 127.0.0.1:"
-                                f"{inbox.port}): {title}", title_align="left"))
+    for m in inbox.received:
+        if m.path != "/noc":  # the NOC channel got the same message; show the one the owner received
+            console.print(Panel(m.body, title=f"what on-call {m.path.strip('/')} received (webhook on 127.0.0.1:"
+                                f"{inbox.port}): {m.title}", title_align="left"))
 
 
 @app.command("up")
 def up(path: Annotated[Path, typer.Argument(help="scenario YAML")],
-       trap_sink: Annotated[Optional[str], typer.Option(
+       trap_sink: Annotated[str | None, typer.Option(
            "--trap-sink", metavar="HOST:PORT", help="send the devices' traps here (e.g. saksi run's --trap-port)")] = None,
-       write_inventory: Annotated[Optional[Path], typer.Option(
+       write_inventory: Annotated[Path | None, typer.Option(
            "--write-inventory", help="write an inventory of the running site here, for saksi run / check")] = None,
        ) -> None:
     """Keep the scenario's site running in real time (steps at their times); Ctrl-C stops it."""

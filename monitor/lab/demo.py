@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,25 +39,65 @@ routes:
 """
 
 
+@dataclass(frozen=True)
+class Received:
+    at: float  # wall time it arrived
+    path: str
+    doc: dict[str, Any]
+
+    @property
+    def title(self) -> str:
+        return str(self.doc.get("title", ""))
+
+    @property
+    def body(self) -> str:
+        return str(self.doc.get("message", ""))
+
+
 @dataclass
 class Inbox:
-    """What the local webhook received: (path, title, body) in arrival order."""
+    """A real HTTP receiver on 127.0.0.1 for apprise's json:// messages, each kept with its arrival time.
+
+    The demo shows what it received; the detection-latency benchmark times pages with it.
+    """
 
     port: int = 0
-    received: list[tuple[str, str, str]] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    def url(self, path: str = "hook") -> str:
+        return f"json://127.0.0.1:{self.port}/{path}"
+
+    def start(self) -> Inbox:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        threading.Thread(target=self._server.serve_forever, name="saksi-inbox", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def first(self, needles: Sequence[str], after: float) -> float | None:
+        """Arrival time of the first message at or after `after` whose title mentions one of `needles`."""
+        with self.lock:
+            return next((m.at for m in self.received if m.at >= after and any(n in m.title for n in needles)), None)
 
 
 def _handler(inbox: Inbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            arrived = time.time()
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             try:
                 doc: dict[str, Any] = json.loads(raw or b"{}")
             except ValueError:
                 doc = {"title": "(not JSON)", "message": raw.decode(errors="replace")}
             with inbox.lock:
-                inbox.received.append((self.path, str(doc.get("title", "")), str(doc.get("message", ""))))
+                inbox.received.append(Received(arrived, self.path, doc))
             self.send_response(200)
             self.end_headers()
 
@@ -69,12 +110,7 @@ def _handler(inbox: Inbox) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def desk() -> Iterator[tuple[Pipeline, Inbox]]:
     """An alert pipeline on an in-memory store whose receivers are one local webhook; stopped on exit."""
-    inbox = Inbox()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(inbox))
-    server.daemon_threads = True
-    inbox.port = int(server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, name="saksi-demo-webhook", daemon=True)
-    thread.start()
+    inbox = Inbox().start()
     store = Store("sqlite://")
     try:
         with tempfile.TemporaryDirectory(prefix="saksi-demo-") as tmp:
@@ -86,6 +122,5 @@ def desk() -> Iterator[tuple[Pipeline, Inbox]]:
             finally:
                 pipeline.close()
     finally:
-        server.shutdown()
-        server.server_close()
+        inbox.stop()
         store.close()
