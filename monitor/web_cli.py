@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
 from monitor.inventory import Inventory, InventoryError, load_inventory
 from monitor.store import DEFAULT_URL, Store
@@ -36,6 +39,14 @@ def _fail(message: str) -> typer.Exit:
 
 def _store(db: str | None) -> Store:
     return Store(db or os.environ.get("SAKSI_DB") or DEFAULT_URL)
+
+
+@contextmanager
+def _accounts(db: str | None) -> Iterator[Engine]:
+    """The store's engine, with the accounts tables created if this is their first use."""
+    with _store(db) as store:
+        accounts.create_tables(store.engine)
+        yield store.engine
 
 
 def _inventory(given: list[Path] | None, required: bool) -> Inventory | None:
@@ -97,10 +108,9 @@ def users_add(
     if customer and inv is not None and customer not in inv.customers:
         raise _fail(f"unknown customer {customer!r}; the inventory has: {', '.join(sorted(inv.customers))}")
     password = _password(password_file)
-    with _store(db) as store:
-        accounts.create_tables(store.engine)
+    with _accounts(db) as engine:
         try:
-            user = accounts.add_user(store.engine, name, role, password, customer)
+            user = accounts.add_user(engine, name, role, password, customer)
         except accounts.AccountError as exc:
             raise _fail(str(exc)) from None
     sys.stdout.write(f"added {user.role} {user.name}" + (f" (customer {user.customer})" if user.customer else "")
@@ -109,9 +119,8 @@ def users_add(
 
 @users_app.command("list")
 def users_list(db: DbOption = None) -> None:
-    with _store(db) as store:
-        accounts.create_tables(store.engine)
-        for u in accounts.users(store.engine):
+    with _accounts(db) as engine:
+        for u in accounts.users(engine):
             state = " disabled" if u.disabled else ""
             sys.stdout.write(f"{u.name}\t{u.role}\t{u.customer or '-'}{state}\n")
 
@@ -119,10 +128,9 @@ def users_list(db: DbOption = None) -> None:
 @users_app.command("disable")
 def users_disable(name: str, db: DbOption = None) -> None:
     """Disable an account; its open sessions end at their next request."""
-    with _store(db) as store:
-        accounts.create_tables(store.engine)
+    with _accounts(db) as engine:
         try:
-            accounts.set_disabled(store.engine, name, True)
+            accounts.set_disabled(engine, name, True)
         except accounts.AccountError as exc:
             raise _fail(str(exc)) from None
     sys.stdout.write(f"disabled {name}\n")
@@ -145,17 +153,15 @@ def tokens_add(
             raise _fail(f"unknown customer {customer!r}")
         if site is not None and (site not in inv.sites or inv.sites[site].customer != customer):
             raise _fail(f"site {site!r} is not a site of customer {customer!r}")
-    with _store(db) as store:
-        accounts.create_tables(store.engine)
-        token, secret = accounts.add_token(store.engine, customer, site, label)
+    with _accounts(db) as engine:
+        token, secret = accounts.add_token(engine, customer, site, label)
     sys.stdout.write(f"{token.id}\t{base_url.rstrip('/')}/t/{secret}\n")
 
 
 @tokens_app.command("list")
 def tokens_list(db: DbOption = None) -> None:
-    with _store(db) as store:
-        accounts.create_tables(store.engine)
-        for t in accounts.tokens(store.engine):
+    with _accounts(db) as engine:
+        for t in accounts.tokens(engine):
             state = "revoked" if t.revoked_at else "live"
             sys.stdout.write(f"{t.id}\t{state}\t{t.customer}\t{t.site or '*'}\t{t.label}\n")
 
@@ -164,10 +170,9 @@ def tokens_list(db: DbOption = None) -> None:
 def tokens_revoke(token_id: Annotated[str, typer.Argument(metavar="ID", help="the id `tokens add` printed")],
                   db: DbOption = None) -> None:
     """Revoke a read-only link: sessions opened with it end at their next request."""
-    with _store(db) as store:
-        accounts.create_tables(store.engine)
+    with _accounts(db) as engine:
         try:
-            accounts.revoke_token(store.engine, token_id)
+            accounts.revoke_token(engine, token_id)
         except accounts.AccountError as exc:
             raise _fail(str(exc)) from None
     sys.stdout.write(f"revoked {token_id}\n")
