@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from monitor.incidents import Incident
-from monitor.store import SCHEMA_LOCK, Store, StoreError
+from monitor.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -113,9 +113,7 @@ class Cluster:
         self._conn: Connection | None = None
         self._ever_connected = False
         self._settle_until = 0.0  # monotonic; after a lost connection, take no new site before it
-        with store._write() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
-            metadata.create_all(conn)
+        store.create_tables(metadata)
 
     # --- the dedicated connection ---------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,10 +191,17 @@ class Store:
         self.engine: Engine = create_engine(url, **kwargs)
         if self._sqlite:
             _sqlite_setup(self.engine)
+        self.create_tables(metadata)
+
+    def create_tables(self, meta: MetaData, then: Callable[[Connection], None] | None = None) -> None:
+        """Create `meta`'s missing tables (and run `then`) in one write transaction. On PostgreSQL it
+        holds an advisory lock: collectors starting together on an empty database do not race."""
         with self._write() as conn:
-            if not self._sqlite:  # collectors starting together: one creates the tables, the others wait
+            if not self._sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
-            metadata.create_all(conn)
+            meta.create_all(conn)
+            if then is not None:
+                then(conn)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from monitor.alerts.config import Team
 from monitor.alerts.model import AlertRow
 from monitor.alerts.oncall import pick
-from monitor.store import SCHEMA_LOCK, Store
+from monitor.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -163,11 +163,7 @@ class AlertState:
     def __init__(self, store: Store, member: str = "") -> None:
         """`member`: the cluster member this process is ("" alone); it owns the deliveries it enqueues."""
         self.store, self.member = store, member
-        with store._write() as conn:  # the store's own write transaction (BEGIN IMMEDIATE on SQLite)
-            if store.engine.dialect.name == "postgresql":  # members starting at once on an empty database
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
-            metadata.create_all(conn)
-            _add_missing_columns(conn, outbox)
+        store.create_tables(metadata, then=lambda conn: _add_missing_columns(conn, outbox))
 
     # --- alert state per incident ---------------------------------------------------------------
 
