@@ -7,7 +7,7 @@ Run from the project root:
 It starts its own snmpsim on a free 127.0.0.1 port serving one recording (by default the corpus's
 iosxe_c9500h-svl), stops it by PID at the end, and measures against that one agent:
 
-  (a) `monitor.poll.poll_device` in-process: client CPU (time.process_time) per varbind received;
+  (a) `monitor.collectors.poll.poll_device` in-process: client CPU (time.process_time) per varbind received;
   (b) a bare pysnmp 7 `bulk_walk_cmd` (lookupMib=False) of the same columns, one walk per column;
   (c) net-snmp `snmpbulkwalk -v2c -Cr25 -On` of the same columns, one process per column (it walks
       only its first OID), CPU from getrusage(RUSAGE_CHILDREN), also shown without process start-up.
@@ -38,7 +38,7 @@ from pathlib import Path
 from pysnmp.hlapi.v3arch import asyncio as hl
 
 from monitor.collectors.snmp import PysnmpClient, SnmpTarget, Value, WalkResult
-from monitor.poll import poll_device
+from monitor.collectors.poll import poll_device
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RECORDING = ROOT.parent / "shared" / "corpus" / "librenms" / "iosxe_c9500h-svl.snmprec"

@@ -11,7 +11,7 @@ up, some admin up and oper down, every other one with an ifAlias), and runs one 
 namespace's own address. Everything (processes by PID, namespaces, links) is removed at exit, also
 on Ctrl-C or failure. Then, against the same agents and the same columns:
 
-  (a)  the real `monitor.daemon.Monitor` with an inventory of the agents: poll_device, change
+  (a)  the real `monitor.daemon.monitor.Monitor` with an inventory of the agents: poll_device, change
        detection, correlation, state store write (SQLite), time-series points (embedded SQLite, or
        InfluxDB with --influx) — `Monitor.poll_all()` rounds, the clock moved 60 s between rounds;
   (a0) `poll_device` alone with the same client, to split the cost between polling and recording;
@@ -55,10 +55,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_cost import CountingClient, bare_walk, children_cpu
 
 from monitor.collectors.snmp import SnmpTarget
-from monitor.daemon import Monitor, Settings
+from monitor.daemon.monitor import Monitor, Settings
 from monitor.inventory import load_inventory
-from monitor.poll import poll_device
-from monitor.store import Store
+from monitor.collectors.poll import poll_device
+from monitor.state.store import Store
 from monitor.timeseries import TimeseriesSettings, from_settings
 
 COMMUNITY = "saksibench"
@@ -454,13 +454,13 @@ def _measurements(lab: Lab, pipe: Pipeline, columns: list[str], ports: int,
 
 def _profiled(fn: Callable[[], Measure], path: str) -> Callable[[], Measure]:
     """`fn` under cProfile, every call added to one pstats file (profiling inflates the figure itself)."""
-    import monitor.daemon
+    import monitor.daemon.monitor
 
     async def inline(fn: Callable[..., object], /, *args: object, **kwargs: object) -> object:
         return fn(*args, **kwargs)
 
     # cProfile sees one thread: while profiling, Monitor's to_thread(_record) runs inline so it is seen
-    monitor.daemon.asyncio.to_thread = inline  # type: ignore[assignment]
+    monitor.daemon.monitor.asyncio.to_thread = inline  # type: ignore[assignment]
     profiler = cProfile.Profile()
 
     def wrapped() -> Measure:

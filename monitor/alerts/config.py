@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
-from monitor.errors import SaksiError
-from monitor.incidents import CAUSES, SEVERITIES, Incident
-from monitor.inventory import Secret, _At, _kind, _Loader, _Map, _Record, _Seq
+from monitor.common.errors import SaksiError
+from monitor.common.secrets import Secret
+from monitor.common.strictyaml import At, Record, YamlMap, YamlSeq, kind_of, read_yaml
+from monitor.witness.incidents import CAUSES, SEVERITIES, Incident
 
 MATCH_KEYS = ("customer", "site", "severity", "cause", "device")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -156,53 +155,53 @@ class _Reader:
         self.path = path
         self.errors: list[str] = []
 
-    def record(self, raw: object, at: _At, allowed: Sequence[str]) -> _Record:
-        return _Record(self.path, self.errors, raw, at, allowed)
+    def record(self, raw: object, at: At, allowed: Sequence[str]) -> Record:
+        return Record(self.path, self.errors, raw, at, allowed)
 
-    def named(self, top: _Record, key: str) -> list[tuple[str, object, _At]]:
+    def named(self, top: Record, key: str) -> list[tuple[str, object, At]]:
         """A mapping of names (receivers, people, teams...) as (name, value, where)."""
         section, at = top.raw.get(key), top.where(key)
         if section is None:
             return []
-        if not isinstance(section, _Map):
-            top.error(at, f"expected a mapping of names, got {_kind(section)}")
+        if not isinstance(section, YamlMap):
+            top.error(at, f"expected a mapping of names, got {kind_of(section)}")
             return []
         out = []
         for name, value in section.items():
-            where = _At(at.file, section.key_lines[name], f"{at.path}.{name}")
+            where = At(at.file, section.key_lines[name], f"{at.path}.{name}")
             if not isinstance(name, str) or not name:
                 top.error(where, "a name must be a non-empty string")
                 continue
             out.append((name, value, where))
         return out
 
-    def strings(self, value: object, at: _At, choices: Sequence[str] = ()) -> tuple[str, ...]:
+    def strings(self, value: object, at: At, choices: Sequence[str] = ()) -> tuple[str, ...]:
         items = value if isinstance(value, list) else [value]
-        lines = value.item_lines if isinstance(value, _Seq) else [at.line] * len(items)
+        lines = value.item_lines if isinstance(value, YamlSeq) else [at.line] * len(items)
         out = []
         for item, line in zip(items, lines):
-            where = _At(at.file, line, at.path)
+            where = At(at.file, line, at.path)
             if isinstance(item, dt.date):
                 item = item.isoformat()
             if not isinstance(item, str) or not item:
-                self.errors.append(f"{where}: expected a string or a list of strings, got {_kind(item)}")
+                self.errors.append(f"{where}: expected a string or a list of strings, got {kind_of(item)}")
             elif choices and item not in choices:
                 self.errors.append(f"{where}: {item!r} must be one of {', '.join(choices)}")
             else:
                 out.append(item)
         return tuple(out)
 
-    def urls(self, value: object, at: _At) -> tuple[Secret, ...]:
+    def urls(self, value: object, at: At) -> tuple[Secret, ...]:
         out = []
         items = value if isinstance(value, list) else [value]
-        lines = value.item_lines if isinstance(value, _Seq) else [at.line] * len(items)
+        lines = value.item_lines if isinstance(value, YamlSeq) else [at.line] * len(items)
         parent, _, last = at.path.rpartition(".")
         for item, line in zip(items, lines):
-            where = _At(at.file, line, at.path)
+            where = At(at.file, line, at.path)
             if not isinstance(item, str) or not item.strip():
-                self.errors.append(f"{where}: expected an apprise URL, got {_kind(item)}")
+                self.errors.append(f"{where}: expected an apprise URL, got {kind_of(item)}")
                 continue
-            holder = self.record(_Map(line), _At(at.file, line, parent), ())
+            holder = self.record(YamlMap(line), At(at.file, line, parent), ())
             resolved = holder._resolve(last, item)  # ${env:NAME} / ${file:PATH}, as in the inventory
             if resolved is None:
                 continue
@@ -213,7 +212,7 @@ class _Reader:
                 out.append(Secret(resolved))
         return tuple(out)
 
-    def seconds(self, rec: _Record, key: str, default: float) -> float:
+    def seconds(self, rec: Record, key: str, default: float) -> float:
         value = rec.raw.get(key)
         if value is None:
             return default
@@ -224,32 +223,16 @@ class _Reader:
         return got
 
 
-def _parse(path: Path, errors: list[str]) -> object:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader keeping lines
-    except OSError as exc:
-        why = exc.strerror or type(exc).__name__
-        errors.append(f"{path}:1: cannot read the alerting configuration: {why}")
-    except UnicodeDecodeError:
-        errors.append(f"{path}:1: file is not valid UTF-8")
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        errors.append(f"{path}:{mark.line + 1 if mark else 1}: YAML error: {exc.problem or exc.context}")
-    except yaml.YAMLError as exc:
-        errors.append(f"{path}:1: YAML error: {type(exc).__name__}")
-    return None
-
-
 def load_alerting(path: str | Path) -> AlertingConfig:
     """Read and cross-check one alerting file; raises AlertingConfigError listing every problem."""
     p = Path(path)
     r = _Reader(p)
-    doc = _parse(p, r.errors)
+    doc = read_yaml(p, r.errors, "the alerting configuration")
     if doc is None and not r.errors:
         r.errors.append(f"{p}:1: the alerting configuration is empty")
     if r.errors:
         raise AlertingConfigError(r.errors)
-    top = r.record(doc, _At(str(p), 1, ""), _TOP)
+    top = r.record(doc, At(str(p), 1, ""), _TOP)
     timing = _timing(r, top)
     delivery = _delivery(r, top)
     receivers = {name: r.urls(value, at) for name, value, at in r.named(top, "receivers")}
@@ -271,17 +254,17 @@ def load_alerting(path: str | Path) -> AlertingConfig:
                           str(p))
 
 
-def _section(r: _Reader, top: _Record, key: str, allowed: Sequence[str]) -> _Record:
-    return r.record(top.raw.get(key) or _Map(top.where(key).line), top.where(key), allowed)
+def _section(r: _Reader, top: Record, key: str, allowed: Sequence[str]) -> Record:
+    return r.record(top.raw.get(key) or YamlMap(top.where(key).line), top.where(key), allowed)
 
 
-def _timing(r: _Reader, top: _Record) -> Timing:
+def _timing(r: _Reader, top: Record) -> Timing:
     keys = tuple(f.name for f in fields(Timing))
     rec, d = _section(r, top, "timing", keys), Timing()
     return Timing(**{k: r.seconds(rec, k, getattr(d, k)) for k in keys})
 
 
-def _delivery(r: _Reader, top: _Record) -> Delivery:
+def _delivery(r: _Reader, top: Record) -> Delivery:
     rec, d = _section(r, top, "delivery", tuple(f.name for f in fields(Delivery))), Delivery()
     return Delivery(timeout=r.seconds(rec, "timeout", d.timeout),
                     attempts=rec.integer("attempts", d.attempts, 1),
@@ -289,13 +272,13 @@ def _delivery(r: _Reader, top: _Record) -> Delivery:
                     max_backoff=r.seconds(rec, "max_backoff", d.max_backoff))
 
 
-def _person(r: _Reader, name: str, value: object, at: _At) -> Person:
-    rec = r.record(value if value is not None else _Map(at.line), at, ("notify",))
+def _person(r: _Reader, name: str, value: object, at: At) -> Person:
+    rec = r.record(value if value is not None else YamlMap(at.line), at, ("notify",))
     urls = r.urls(rec.raw["notify"], rec.where("notify")) if rec.has("notify") else ()
     return Person(name, urls)
 
 
-def _team(r: _Reader, name: str, value: object, at: _At, people: dict[str, Person]) -> Team:
+def _team(r: _Reader, name: str, value: object, at: At, people: dict[str, Person]) -> Team:
     rec = r.record(value, at, ("tiers",))
     rec.require("tiers")
     tiers = []
@@ -310,7 +293,7 @@ def _team(r: _Reader, name: str, value: object, at: _At, people: dict[str, Perso
     return Team(name, tuple(tiers))
 
 
-def _calendar(r: _Reader, name: str, value: object, at: _At) -> Calendar:
+def _calendar(r: _Reader, name: str, value: object, at: At) -> Calendar:
     rec = r.record(value, at, ("timezone", "dates", "page"))
     tz = rec.text("timezone") or "UTC"
     try:
@@ -328,7 +311,7 @@ def _calendar(r: _Reader, name: str, value: object, at: _At) -> Calendar:
     return Calendar(name, tz, frozenset(dates), page)
 
 
-def _routes(r: _Reader, top: _Record, timing: Timing, teams: dict[str, Team],
+def _routes(r: _Reader, top: Record, timing: Timing, teams: dict[str, Team],
             receivers: dict[str, Any]) -> tuple[Route, ...]:
     routes: list[Route] = []
     if not top.has("routes"):

@@ -1,6 +1,6 @@
 """The configuration change that goes with an incident: its device's versions around the start, per port.
 
-Read from the configuration history (monitor.confighistory) and summarised by monitor.configdiff:
+Read from the configuration history (monitor.confighist.history) and summarised by monitor.confighist.diff:
 the lines of the incident's own ports first, then the unified diff of their sections (or of the whole
 configuration when the change touched other sections only). No version in the window: no diff.
 """
@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from monitor.configdiff import changes, section_text
-from monitor.confighistory import ConfigHistory, ConfigHistoryError, unified
-from monitor.incidents import Incident
-from monitor.names import canonical_port
+from monitor.confighist.diff import changes, section_text
+from monitor.confighist.history import ConfigHistory, ConfigHistoryError, unified
+from monitor.witness.incidents import Incident
+from monitor.common.names import canonical_port
 
 log = logging.getLogger(__name__)
 MAX_DIFF_LINES = 60

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from monitor.alerts.model import Alert, Decision
-from monitor.incidents import Incident
-from monitor.names import canonical_port
+from monitor.witness.incidents import Incident
+from monitor.common.names import canonical_port
 
 NAME = "inhibit"
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.incidents import Incident
-from monitor.names import short_port
+from monitor.witness.incidents import Incident
+from monitor.common.names import short_port
 
 MAX_EVIDENCE = 30
 WORDS = {"opened": "OPENED", "escalated": "ESCALATED", "reminder": "REMINDER", "resolved": "RESOLVED"}

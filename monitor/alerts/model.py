@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from monitor.alerts.config import Route
-from monitor.incidents import Incident
+from monitor.witness.incidents import Incident
 
 TRANSITIONS = ("opened", "updated", "escalated", "reminder", "resolved")
 MAX_DECISIONS = 200

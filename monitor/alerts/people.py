@@ -11,9 +11,9 @@ from __future__ import annotations
 from monitor.alerts.config import AlertingConfig
 from monitor.alerts.model import AlertRow, Decision, apply_people
 from monitor.alerts.state import AlertState
-from monitor.errors import SaksiError
-from monitor.incidents import Incident
-from monitor.store import Store
+from monitor.common.errors import SaksiError
+from monitor.witness.incidents import Incident
+from monitor.state.store import Store
 
 STAGE = "people"
 

@@ -31,8 +31,8 @@ from monitor.alerts.notify import Notify, target_urls
 from monitor.alerts.route import Assign
 from monitor.alerts.silence import Silence
 from monitor.alerts.state import AlertState
-from monitor.incidents import Incident
-from monitor.store import Store
+from monitor.witness.incidents import Incident
+from monitor.state.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from monitor.alerts.config import AlertingConfig
 from monitor.alerts.model import Alert, Decision
 from monitor.alerts.state import Window
-from monitor.incidents import Incident
-from monitor.names import canonical_port
+from monitor.witness.incidents import Incident
+from monitor.common.names import canonical_port
 
 NAME = "silence"
 

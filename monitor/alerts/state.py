@@ -1,7 +1,7 @@
 """The alerting tables, beside the state store's own: alert state per incident, the notification log,
 the delivery outbox, maintenance windows, the on-call rotation and who is away.
 
-Same engine, same transactions as monitor.store (SQLAlchemy Core, portable types: the schema runs on
+Same engine, same transactions as monitor.state.store (SQLAlchemy Core, portable types: the schema runs on
 PostgreSQL as well). Every read-modify-write is one write transaction, so two daemons, or a daemon and
 an engineer's CLI, never both page for one incident nor give it two owners: the notification log has a
 unique (incident, transition, generation), and an owner is set inside the transaction that read it.
@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from monitor.alerts.config import Team
 from monitor.alerts.model import AlertRow
 from monitor.alerts.oncall import pick
-from monitor.store import Store
+from monitor.state.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from monitor.errors import SaksiError
+from monitor.common.errors import SaksiError
 from monitor.model import (
     CliModule,
     CliNeighbor,
@@ -26,7 +26,7 @@ from monitor.model import (
     SensorKind,
     Thresholds,
 )
-from monitor.names import canonical_port
+from monitor.common.names import canonical_port
 
 log = logging.getLogger(__name__)
 _PROFILES = Path(__file__).resolve().parent.parent / "profiles" / "cli.yaml"

@@ -7,7 +7,7 @@ from collections import Counter
 from monitor.collectors.decode import as_int, as_mac, as_text
 from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
 from monitor.model import Port
-from monitor.names import canonical_port
+from monitor.common.names import canonical_port
 
 IF_TABLE = "1.3.6.1.2.1.2.2.1"
 IF_X_TABLE = "1.3.6.1.2.1.31.1.1.1"

@@ -17,7 +17,7 @@ from monitor.collectors.entity import EntityTree
 from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
 from monitor.model import Sensor, SensorKind, Thresholds, Transceiver
 from monitor.profiles import EntitySensorTable, PortTable, ReadingSpec, RowFilter, Scale, ThresholdTable
-from monitor.units import NO_LIGHT_DBM, entity_sensor_value, mw_to_dbm
+from monitor.common.units import NO_LIGHT_DBM, entity_sensor_value, mw_to_dbm
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 from pysnmp.proto import errind, rfc1902, rfc1905
 
-from monitor.errors import SnmpAuthError, SnmpError, SnmpTimeout
+from monitor.common.errors import SnmpAuthError, SnmpError, SnmpTimeout
 
 log = logging.getLogger(__name__)
 

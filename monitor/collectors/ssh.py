@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from monitor.collectors import cli_parse
 from monitor.collectors.cli_parse import ROLES, CliError, CliProfile, CommandRefused, cli_profile
-from monitor.errors import SaksiError
+from monitor.common.errors import SaksiError
 from monitor.inventory import Device
 from monitor.model import DOM_KEYS, CliCommand, CliView, Disagreement, SensorKind, Snapshot, TableStatus
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from monitor.alerts.config import load_alerting
 from monitor.alerts.pipeline import Pipeline, build_pipeline
-from monitor.store import Store
+from monitor.state.store import Store
 
 ALERTING = """\
 # The demo's on-call desk: one team, two tiers, a NOC channel and each person's own webhook.

@@ -13,7 +13,7 @@ from pysnmp.proto import rfc1902
 from monitor.lab import hardware
 from monitor.lab.agent import MibView, Oid
 from monitor.lab.model import LabDevice, LabPort, LabSite, Module, jitter
-from monitor.units import NO_LIGHT_DBM
+from monitor.common.units import NO_LIGHT_DBM
 
 Row = tuple[Oid, object]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from monitor.names import canonical_port, short_port
-from monitor.units import NO_LIGHT_DBM
+from monitor.common.names import canonical_port, short_port
+from monitor.common.units import NO_LIGHT_DBM
 
 FIBRE_MEDIA = {"1000base-sx", "1000base-lx", "1000base-zx", "10gbase-sr", "10gbase-lr", "10gbase-er",
                "25gbase-sr", "25gbase-lr", "100gbase-sr4", "100gbase-lr4"}

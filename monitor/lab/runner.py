@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.changes import Change
+from monitor.witness.changes import Change
 from monitor.collectors.snmp import PysnmpClient, SnmpTarget
 from monitor.collectors.traps import Trap, TrapReceiver, listen
-from monitor.confighistory import ConfigHistory
-from monitor.configwatch import needs_fetch, port_config, version_changes
-from monitor.correlate import Correlator
-from monitor.incidents import IncidentSink
+from monitor.confighist.history import ConfigHistory
+from monitor.confighist.watch import needs_fetch, port_config, version_changes
+from monitor.witness.correlate import Correlator
+from monitor.witness.incidents import IncidentSink
 from monitor.lab import mib
 from monitor.lab.agent import COLD_START, ENT_CONFIG_CHANGE, LINK_DOWN, LINK_UP, MibView, encode_trap, serve
 from monitor.lab.mib import ticks
@@ -30,9 +30,9 @@ from monitor.lab.model import LabPort, LabSite
 from monitor.lab.scenario import Scenario, apply, build
 from monitor.lab.ssh import LabSsh, poll_config, start_ssh
 from monitor.model import Snapshot
-from monitor.poll import poll_device
-from monitor.topology import Topology
-from monitor.witness import Witness
+from monitor.collectors.poll import poll_device
+from monitor.witness.topology import Topology
+from monitor.witness.observer import Witness
 
 log = logging.getLogger(__name__)
 LAB_COMMUNITY = "saksi-lab"

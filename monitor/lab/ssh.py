@@ -24,7 +24,7 @@ from monitor.lab.model import LabDevice, LabSite
 
 if TYPE_CHECKING:
     from monitor.collectors.ssh import CollectOptions
-    from monitor.confighistory import ConfigHistory, ConfigVersion
+    from monitor.confighist.history import ConfigHistory, ConfigVersion
     from monitor.inventory import Device
     from monitor.lab.runner import Lab
     from monitor.model import CliView

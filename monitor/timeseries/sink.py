@@ -1,6 +1,6 @@
 """The daemon's time-series sink: every snapshot, change and incident transition becomes points.
 
-It implements `monitor.daemon.SnapshotSink`; where the points go (InfluxDB or the embedded store) is
+It implements `monitor.daemon.monitor.SnapshotSink`; where the points go (InfluxDB or the embedded store) is
 the writer's business. What could not be stored is counted by reason in `skipped`, never raised.
 """
 
@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from monitor.changes import Change
-from monitor.incidents import Incident
+from monitor.witness.changes import Change
+from monitor.witness.incidents import Incident
 from monitor.model import Snapshot
 from monitor.timeseries.points import Point, Roles, event_points, snapshot_points
 from monitor.timeseries.reader import PointReader

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Path
 
-from monitor.incidents import Incident
+from monitor.witness.incidents import Incident
 from monitor.inventory import Device, Inventory, Site
-from monitor.names import canonical_port
-from monitor.store import Store
+from monitor.common.names import canonical_port
+from monitor.state.store import Store
 from monitor.web.auth import Forbidden, Principal
 
 

@@ -22,8 +22,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from monitor.errors import SaksiError
-from monitor.store import _WRITE
+from monitor.common.errors import SaksiError
+from monitor.state.store import _WRITE
 
 ROLES = ("engineer", "customer")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")

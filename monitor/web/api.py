@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from monitor.incidents import Incident
+from monitor.witness.incidents import Incident
 from monitor.web import access, optics, views
 from monitor.web.auth import Principal
 from monitor.web.context import web, who

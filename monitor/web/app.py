@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.inventory import Inventory
-from monitor.store import Store
+from monitor.state.store import Store
 from monitor.web import accounts, api, pages
 from monitor.web.auth import Forbidden, LoginLimiter, NotAuthenticated, Sessions
 from monitor.web.context import Web, templates, web

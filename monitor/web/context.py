@@ -13,8 +13,8 @@ from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
 from monitor.inventory import Inventory
-from monitor.names import short_port
-from monitor.store import Store
+from monitor.common.names import short_port
+from monitor.state.store import Store
 from monitor.web import optics, views
 from monitor.web.auth import LoginLimiter, NotAuthenticated, Principal, Sessions, principal_of
 from monitor.web.settings import WebSettings

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from monitor.alerts.people import Desk, PeopleError
-from monitor.incidents import Incident
+from monitor.witness.incidents import Incident
 from monitor.model import Snapshot
 from monitor.web import access, accounts, views
 from monitor.web.auth import check_csrf

@@ -9,7 +9,7 @@ from collections.abc import Generator
 import uvicorn
 
 from monitor.inventory import Inventory
-from monitor.store import Store
+from monitor.state.store import Store
 from monitor.web.app import create_app
 from monitor.web.settings import WebSettings
 

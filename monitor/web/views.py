@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.confighistory import ConfigHistory, ConfigHistoryError, unified
-from monitor.incidents import SEVERITIES, Incident
+from monitor.confighist.history import ConfigHistory, ConfigHistoryError, unified
+from monitor.witness.incidents import SEVERITIES, Incident
 from monitor.inventory import Device, Inventory, Site
 from monitor.model import Snapshot
-from monitor.names import canonical_port, short_port
+from monitor.common.names import canonical_port, short_port
 from monitor.timeseries.reader import PointReader
 from monitor.web import optics
 

@@ -11,7 +11,7 @@ import pytest
 
 from monitor.alerts.config import load_alerting
 from monitor.alerts.pipeline import build_pipeline
-from monitor.store import Store
+from monitor.state.store import Store
 from tests.alerts.conftest import Mailbox, Webhook, alerting_yaml
 from tests.alerts.test_pipeline import removed
 from tests.conftest import run_saksi

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.alerts.config import AlertingConfigError, duration, load_alerting
-from monitor.incidents import Incident
+from monitor.witness.incidents import Incident
 from tests.conftest import ROOT, run_saksi
 
 EXAMPLE = ROOT / "inventory" / "alerting" / "alerting.yaml"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from monitor.alerts.config import load_alerting
 from monitor.alerts.pipeline import Pipeline, build_pipeline
-from monitor.daemon import Monitor, Settings, iso
+from monitor.daemon.monitor import Monitor, Settings, iso
 from monitor.inventory import load_inventory
 from monitor.lab import runner, scenario
-from monitor.store import Store
+from monitor.state.store import Store
 from tests.alerts.conftest import Mailbox, Webhook, alerting_yaml
 from tests.conftest import run_saksi
 from tests.daemon.test_monitor import SCENARIO, _inventory

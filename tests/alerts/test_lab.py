@@ -16,9 +16,9 @@ from monitor.alerts.config import load_alerting
 from monitor.alerts.people import Desk
 from monitor.alerts.pipeline import Pipeline, build_pipeline
 from monitor.alerts.state import AlertState
-from monitor.incidents import Incident
+from monitor.witness.incidents import Incident
 from monitor.lab import runner, scenario
-from monitor.store import Store
+from monitor.state.store import Store
 from tests.alerts.conftest import Mailbox, Webhook, alerting_yaml
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"

@@ -15,7 +15,7 @@ from monitor.alerts.model import AlertRow
 from monitor.alerts.pipeline import transition
 from monitor.alerts.silence import covers
 from monitor.alerts.state import Window
-from monitor.incidents import Incident
+from monitor.witness.incidents import Incident
 
 GI49, GI25 = "GigabitEthernet1/0/49", "GigabitEthernet1/0/25"
 ROUTE = Route("r", "network", escalate_after=300, repeat_interval=1000)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from monitor.names import canonical_port
+from monitor.common.names import canonical_port
 from tests.conftest import LIBRENMS, Agent, corpus_devices, run_saksi
 
 pytestmark = pytest.mark.skipif(not corpus_devices(), reason="../shared/corpus/ is absent")

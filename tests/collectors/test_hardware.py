@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import monitor.collectors.hardware as hardware_module
-import monitor.trends
+import monitor.witness.trends
 from monitor.collectors import hardware
 from monitor.collectors.entity import Entity, EntityTree
 from monitor.collectors.sensors import parse_entity_sensors, place_entity_sensors
@@ -490,5 +490,5 @@ def test_a_fallback_table_is_asked_only_when_the_preferred_gave_nothing() -> Non
 
 
 def test_doctests() -> None:
-    for module in (hardware_module, monitor.trends):
+    for module in (hardware_module, monitor.witness.trends):
         assert doctest.testmod(module).failed == 0

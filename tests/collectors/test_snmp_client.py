@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from monitor.collectors.snmp import PysnmpClient, SnmpTarget, WalkResult
-from monitor.errors import SnmpError, SnmpTimeout
+from monitor.common.errors import SnmpError, SnmpTimeout
 from tests.conftest import free_udp_port
 
 COMMUNITY = "clienttest"

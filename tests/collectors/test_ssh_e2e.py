@@ -22,17 +22,17 @@ import pytest
 from monitor.collectors.cli_parse import CommandRefused, cli_profile
 from monitor.collectors.snmp import PysnmpClient
 from monitor.collectors.ssh import CollectOptions, NetmikoClient, attach, collect, collect_device
-from monitor.configdiff import port_summary
-from monitor.confighistory import ConfigHistory
+from monitor.confighist.diff import port_summary
+from monitor.confighist.history import ConfigHistory
 from monitor.lab import runner, scenario
 from monitor.lab.cli_render import SECRET_LINES
 from monitor.lab.runner import Lab
 from monitor.lab.scenario import Step, apply
 from monitor.lab.ssh import lab_device, poll_cli, poll_config
 from monitor.model import TableStatus
-from monitor.names import canonical_port
-from monitor.poll import poll_device
-from monitor.report import snapshot_json
+from monitor.common.names import canonical_port
+from monitor.collectors.poll import poll_device
+from monitor.check.report import snapshot_json
 
 T = TypeVar("T")
 SITE: dict[str, Any] = {

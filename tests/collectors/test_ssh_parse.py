@@ -17,7 +17,7 @@ from monitor.collectors import cli_parse as cp
 from monitor.lab import scenario
 from monitor.lab.cli_render import COMMANDS, SECRET_LINES
 from monitor.model import SensorKind
-from monitor.names import canonical_port
+from monitor.common.names import canonical_port
 from tests.conftest import CORPUS
 
 NTC = CORPUS / "ntc" / "tests"

@@ -15,10 +15,10 @@ import pytest
 
 from monitor.alerts.config import load_alerting
 from monitor.alerts.pipeline import build_pipeline
-from monitor.daemon import Monitor, Settings
+from monitor.daemon.monitor import Monitor, Settings
 from monitor.inventory import load_inventory
 from monitor.lab import runner, scenario
-from monitor.store import Store
+from monitor.state.store import Store
 from tests.alerts.conftest import Mailbox, Webhook, alerting_yaml
 from tests.conftest import run_saksi
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from monitor.collectors import cli_parse as cp
 from monitor.collectors import ssh
 from monitor.collectors.hardware import mount_point
-from monitor.confighistory import normalise
+from monitor.confighist.history import normalise
 from monitor.lab import scenario
 from monitor.lab.cli_render import COMMANDS, SECRET_LINES
 from monitor.model import (
@@ -42,7 +42,7 @@ from monitor.model import (
     Thresholds,
     Transceiver,
 )
-from monitor.report import ssh_json
+from monitor.check.report import ssh_json
 from tests.collectors.test_ssh_parse import FIXTURES, NTC, SITE
 
 # Moderate and repeatable in the suite; SAKSI_FUZZ_EXAMPLES=2000 runs a longer, random search by hand.

@@ -17,7 +17,7 @@ from monitor.collectors.traps import TrapReceiver, decode_trap, listen
 from monitor.lab import runner, scenario
 from monitor.lab.agent import LINK_DOWN, encode_trap
 from monitor.collectors.snmp import PysnmpClient
-from monitor.poll import poll_device
+from monitor.collectors.poll import poll_device
 
 SCENARIO = Path(__file__).parent.parent / "scenarios" / "sfp-failed.yaml"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.changes import ChangeKind, detect
-from monitor.correlate import Correlator
+from monitor.witness.changes import ChangeKind, detect
+from monitor.witness.correlate import Correlator
 from monitor.lab import scenario
 from monitor.model import (
     Disk,
@@ -28,9 +28,9 @@ from monitor.model import (
     Thresholds,
     UnitKind,
 )
-from monitor.topology import Topology
-from monitor.trends import TrendConfig, TrendState, observe
-from monitor.witness import Witness
+from monitor.witness.topology import Topology
+from monitor.witness.trends import TrendConfig, TrendState, observe
+from monitor.witness.observer import Witness
 from tests.lab.test_scenarios import SCENARIOS, played
 
 ENVMON = "ciscoEnvMonSupplyStatusTable"
@@ -214,7 +214,7 @@ def test_storage_warning_before_any_threshold_then_major() -> None:
 
 
 def test_hardware_incidents_survive_a_json_round_trip() -> None:
-    from monitor.incidents import Incident
+    from monitor.witness.incidents import Incident
 
     w = _witness()
     _run(w, [snap(0, Hardware(units=(psu(1), psu(2)))), snap(60, Hardware(units=(psu(1), psu(2, "failed"))))])
@@ -293,7 +293,7 @@ def test_malformed_hardware_steps_are_rejected(tmp_path: Path, case: str) -> Non
 
 
 def test_hardware_snapshots_round_trip_through_the_store_codec() -> None:
-    from monitor.serialize import snapshot_from_dict, snapshot_to_dict
+    from monitor.state.serialize import snapshot_from_dict, snapshot_to_dict
 
     result = played(HW_SCENARIOS["hw-disk-failed"])
     for s in result.snapshots["vmhost-1"][-2:]:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.changes import ChangeKind, detect, doubt_empty, follow_renumbering
-from monitor.correlate import Correlator
+from monitor.witness.changes import ChangeKind, detect, doubt_empty, follow_renumbering
+from monitor.witness.correlate import Correlator
 from monitor.lab import scenario
 from monitor.model import (
     DeviceFacts,
@@ -27,9 +27,9 @@ from monitor.model import (
     Thresholds,
     Transceiver,
 )
-from monitor.names import canonical_port
-from monitor.topology import Topology
-from monitor.witness import Witness, known_picture
+from monitor.common.names import canonical_port
+from monitor.witness.topology import Topology
+from monitor.witness.observer import Witness, known_picture
 from tests.lab.test_scenarios import SCENARIOS, played
 
 OK, EMPTY, TIMEOUT, PARTIAL = TableStatus.OK, TableStatus.EMPTY, TableStatus.TIMEOUT, TableStatus.PARTIAL

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from monitor.lab import scenario
-from monitor.names import canonical_port
+from monitor.common.names import canonical_port
 from tests.lab.test_scenarios import SCENARIOS, played
 
 WITH_INCIDENTS = [p for p in SCENARIOS if "expected_incidents" in scenario.load(p).raw]

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from monitor.health import hardware_problems
+from monitor.check.health import hardware_problems
 from monitor.lab import runner, scenario
 from monitor.model import Port, Snapshot
-from monitor.names import canonical_port
+from monitor.common.names import canonical_port
 from tests.conftest import run_saksi
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))

@@ -7,8 +7,8 @@ import time
 import pytest
 from sqlalchemy import text
 
-from monitor.cluster import Cluster, lock_key, members, owner, slice_of
-from monitor.store import Store, StoreError
+from monitor.daemon.cluster import Cluster, lock_key, members, owner, slice_of
+from monitor.state.store import Store, StoreError
 from tests.conftest import run_saksi
 from tests.pg import Postgres
 

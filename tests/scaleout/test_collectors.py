@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.cluster import members, slice_of
+from monitor.daemon.cluster import members, slice_of
 from monitor.lab import runner, scenario
-from monitor.store import Store
+from monitor.state.store import Store
 from tests.alerts.conftest import Mailbox, Webhook, alerting_yaml
 from tests.conftest import VENV_BIN
 from tests.pg import Postgres

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from monitor.changes import Change, ChangeKind
-from monitor.incidents import Incident
+from monitor.witness.changes import Change, ChangeKind
+from monitor.witness.incidents import Incident
 from monitor.model import (
     DeviceFacts,
     Port,

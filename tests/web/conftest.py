@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.confighistory import ConfigHistory
-from monitor.incidents import Incident
+from monitor.confighist.history import ConfigHistory
+from monitor.witness.incidents import Incident
 from monitor.inventory import Inventory, load_inventory
 from monitor.lab import runner, scenario
 from monitor.model import Snapshot
-from monitor.store import Store
+from monitor.state.store import Store
 from monitor.timeseries.embedded import EmbeddedStore
 from monitor.timeseries.points import snapshot_points
 from monitor.web import WebSettings, accounts

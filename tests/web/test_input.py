@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 
 from monitor.inventory import Inventory
-from monitor.store import Store
+from monitor.state.store import Store
 from monitor.web import WebSettings, accounts
 from tests.web.conftest import SITE_A, Lab, csrf_of, login, serving
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.model import Thresholds
-from monitor.store import Store
+from monitor.state.store import Store
 from monitor.timeseries.reader import Row
 from monitor.web import accounts, optics, views
 from monitor.web.auth import LoginLimiter

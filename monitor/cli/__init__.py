@@ -1,0 +1,1 @@
+"""Every `saksi` command; `main` builds the Typer app and registers the others."""

@@ -1,0 +1,221 @@
+"""`saksi maintenance`, `saksi oncall` and the people's side of `saksi incident`: ack, assign, escalate,
+note, resolve. Each writes the store at once; the daemon's alert pipeline sends what follows."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from monitor.alerts.config import AlertingConfig, AlertingConfigError, duration, load_alerting
+from monitor.alerts.people import Desk, PeopleError
+from monitor.alerts.state import AlertState, Window
+from monitor.cli.config import parse_time
+from monitor.cli.state import DbOption, JsonOption, _console, _fail, _open, incident_app, iso
+
+maintenance_app = typer.Typer(
+    no_args_is_help=True, help="Planned work: incidents inside a window are recorded, not paged.")
+oncall_app = typer.Typer(no_args_is_help=True, help="Who is on duty: teams, tiers, and who is away.")
+
+By = Annotated[str | None, typer.Option("--by", help="who does this (default: $SAKSI_USER or your login)")]
+AlertingOption = Annotated[Path | None, typer.Option(
+    "--alerting", envvar="SAKSI_ALERTING", help="alerting configuration (people, teams, tiers)")]
+Ref = Annotated[str, typer.Argument(metavar="ID", help="incident reference, e.g. SAK-000123 (or 123)")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the main `saksi` app; the people's actions join the existing `incident` group."""
+    app.add_typer(maintenance_app, name="maintenance")
+    app.add_typer(oncall_app, name="oncall")
+    group = next((g.typer_instance for g in app.registered_groups if g.name == "incident"), None)
+    if group is None:
+        group = incident_app
+        app.add_typer(group, name="incident")
+    for name, fn in (("ack", ack_cmd), ("assign", assign_cmd), ("escalate", escalate_cmd), ("note", note_cmd),
+                     ("resolve", resolve_cmd)):
+        group.command(name)(fn)
+
+
+def _who(by: str | None) -> str:
+    return by or os.environ.get("SAKSI_USER") or getpass.getuser()
+
+
+def _config(path: Path | None, required: bool) -> AlertingConfig | None:
+    if path is None:
+        if required:
+            raise _fail("this needs the alerting configuration: give --alerting FILE or set SAKSI_ALERTING")
+        return None
+    try:
+        return load_alerting(path)
+    except AlertingConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _act(db: str | None, path: Path | None, required: bool, action: Any) -> None:
+    config = _config(path, required)
+    with _open(db) as store:
+        try:
+            row = action(Desk(store, config))
+        except PeopleError as exc:
+            raise _fail(str(exc)) from None
+    owner = f"owner {row.owner} (tier {row.tier})" if row.owner else "no owner"
+    pending = f"; the daemon will send the {row.pending} message" if row.pending else ""
+    sys.stdout.write(f"{row.ref}: {owner}" + (f", acknowledged by {row.acked_by}" if row.acked_at else "")
+                     + pending + "\n")
+
+
+def ack_cmd(ref: Ref, note: Annotated[str, typer.Option("--note", help="a first progress note")] = "",
+            by: By = None, db: DbOption = None) -> None:
+    """Acknowledge: you own it and work on it (stops escalation and reminders)."""
+    _act(db, None, False, lambda d: d.ack(ref, _who(by), time.time(), note))
+
+
+def assign_cmd(ref: Ref, person: Annotated[str, typer.Argument(help="the new owner")], by: By = None,
+               alerting: AlertingOption = None, db: DbOption = None) -> None:
+    """Give the incident to someone else (they become its only owner)."""
+    _act(db, alerting, False, lambda d: d.assign(ref, person, _who(by), time.time()))
+
+
+def escalate_cmd(ref: Ref, by: By = None, alerting: AlertingOption = None, db: DbOption = None) -> None:
+    """Hand the incident to the next tier (its next person on duty becomes the owner)."""
+    _act(db, alerting, True, lambda d: d.escalate(ref, _who(by), time.time()))
+
+
+def note_cmd(ref: Ref, text: Annotated[str, typer.Argument(help="what was found or done")], by: By = None,
+             db: DbOption = None) -> None:
+    """Add a progress note (shown by `incident show` and in the next message)."""
+    _act(db, None, False, lambda d: d.note(ref, _who(by), text, time.time()))
+
+
+def resolve_cmd(ref: Ref, note: Annotated[str, typer.Option("--note", help="how it was fixed")] = "",
+                by: By = None, db: DbOption = None) -> None:
+    """Close the incident by hand (it reopens if the network shows the problem again)."""
+    _act(db, None, False, lambda d: d.resolve(ref, _who(by), time.time(), note))
+
+
+# --- maintenance ------------------------------------------------------------------------------------
+
+def _when(text: str | None, default: float) -> float:
+    return default if text is None else parse_time(text)
+
+
+@maintenance_app.command("add")
+def maintenance_add(
+    reason: Annotated[str, typer.Option("--reason", help="what the work is (a change ticket)")],
+    site: Annotated[str | None, typer.Option("--site", help="the whole site")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="one device (with --port: one port)")] = None,
+    port: Annotated[str | None, typer.Option("--port", help="one port of --device")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="end: epoch seconds or ISO 8601")] = None,
+    for_: Annotated[str | None, typer.Option("--for", help="length instead of --until: 90m, 2h, 1d")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="start (default: now)")] = None,
+    by: By = None, db: DbOption = None,
+) -> None:
+    """Plan work on a site, a device or a port: incidents there are recorded and shown, not paged."""
+    if not (site or device):
+        raise _fail("give --site, or --device (and --port)")
+    if port and not device:
+        raise _fail("--port needs --device")
+    if (until is None) == (for_ is None):
+        raise _fail("give the end: --until TIME or --for DURATION")
+    now = time.time()
+    begins = _when(start, now)
+    length = duration(for_) if for_ is not None else None
+    if for_ is not None and not length:
+        raise _fail(f"cannot read duration {for_!r}: use e.g. 90m, 2h, 1d")
+    ends = begins + length if length else _when(until, now)
+    if ends <= begins or ends <= now:
+        raise _fail("the window must end after it starts, and in the future")
+    with _open(db) as store:
+        w = AlertState(store).add_window(site, device, port, begins, ends, reason, _who(by), now)
+    sys.stdout.write(f"maintenance #{w.id}: {w.scope} from {iso(w.starts_at)} until {iso(w.ends_at)}: "
+                     f"{reason}\n")
+
+
+def _window_json(w: Window) -> dict[str, Any]:
+    return {"id": w.id, "site": w.site, "device": w.device, "port": w.port, "starts_at": w.starts_at,
+            "ends_at": w.ends_at, "reason": w.reason, "created_by": w.created_by, "removed_at": w.removed_at}
+
+
+@maintenance_app.command("list")
+def maintenance_list(
+    all_: Annotated[bool, typer.Option("--all", help="past and removed windows too")] = False,
+    as_json: JsonOption = False, db: DbOption = None,
+) -> None:
+    """Maintenance windows now and to come (or all of them)."""
+    now = time.time()
+    with _open(db) as store:
+        found = AlertState(store).windows(now, include_past=all_)
+    if as_json:
+        sys.stdout.write(json.dumps([_window_json(w) for w in found], indent=2) + "\n")
+        return
+    if not found:
+        sys.stdout.write("no maintenance windows\n")
+        return
+    table = Table()
+    for col in ("id", "state", "scope", "from", "until", "by", "reason"):
+        table.add_column(col, overflow="fold")
+    for w in found:
+        state = "removed" if w.removed_at else "active" if w.active(now) else "over" if w.ends_at <= now \
+            else "planned"
+        table.add_row(str(w.id), state, w.scope, iso(w.starts_at), iso(w.ends_at), w.created_by, w.reason)
+    _console().print(table)
+
+
+@maintenance_app.command("remove")
+def maintenance_remove(wid: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None) -> None:
+    """End a window now (its incidents page from now on if still open)."""
+    with _open(db) as store:
+        if not AlertState(store).remove_window(wid, time.time()):
+            raise _fail(f"no maintenance window #{wid} (or it was already removed)")
+    sys.stdout.write(f"maintenance #{wid} removed\n")
+
+
+# --- on call ----------------------------------------------------------------------------------------
+
+@oncall_app.command("away")
+def oncall_away(
+    person: Annotated[str, typer.Argument()],
+    until: Annotated[str | None, typer.Option("--until", help="back at (default: until `back`)")] = None,
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    alerting: AlertingOption = None,
+    db: DbOption = None,
+) -> None:
+    """Mark someone away: round-robin skips them until they are back."""
+    config = _config(alerting, False)
+    if config is not None and person not in config.people:
+        raise _fail(f"unknown person {person!r}")
+    with _open(db) as store:
+        AlertState(store).set_away(person, None if until is None else parse_time(until), reason, time.time())
+    sys.stdout.write(f"{person} is away" + (f" until {until}" if until else "") + "\n")
+
+
+@oncall_app.command("back")
+def oncall_back(person: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
+    """Someone is back on the rotation."""
+    with _open(db) as store:
+        if not AlertState(store).back(person):
+            raise _fail(f"{person} was not marked away")
+    sys.stdout.write(f"{person} is back\n")
+
+
+@oncall_app.command("list")
+def oncall_list(alerting: AlertingOption = None, db: DbOption = None) -> None:
+    """Teams, their tiers, and who is away now."""
+    config = _config(alerting, True)
+    assert config is not None
+    with _open(db) as store:
+        away = AlertState(store).away(time.time())
+    table = Table()
+    for col in ("team", "tier", "people"):
+        table.add_column(col)
+    for team in config.teams.values():
+        for n, members in enumerate(team.tiers, 1):
+            table.add_row(team.name, str(n), ", ".join(f"{m} (away)" if m in away else m for m in members))
+    _console().print(table)

@@ -1,0 +1,178 @@
+"""`saksi lab`: run scenarios on a simulated site, keep one up for manual work, or show the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+from monitor.common.errors import SaksiError
+from monitor.lab import runner, scenario
+from monitor.lab.demo import desk as demo_desk
+from monitor.model import Snapshot
+from monitor.common.names import short_port
+
+app = typer.Typer(no_args_is_help=True, help="The lab: simulated switches on 127.0.0.1 that you can break.")
+DEMO = Path(__file__).parent / "scenarios" / "sfp-moved-on-core.yaml"
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 140)
+
+
+def _load(path: Path) -> scenario.Scenario:
+    try:
+        return scenario.load(path)
+    except SaksiError as exc:
+        sys.stderr.write(f"saksi: {exc}\n")
+        raise typer.Exit(2) from None
+
+
+@app.command("run")
+def run_cmd(path: Annotated[Path, typer.Argument(help="scenario YAML")],
+            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Play a scenario against the real monitor on a simulated clock and report what it concluded."""
+    scn = _load(path)
+    result = asyncio.run(runner.run(scn))
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+        return
+    show_run(result, scn, _console())
+
+
+def _port_view(s: Snapshot) -> dict[str, tuple[str, str, str]]:
+    out = {}
+    for p in s.ports:
+        t, n = s.transceiver_in(p.ifindex), s.neighbor_on(p.ifindex)
+        out[short_port(p.name)] = (p.oper, t.serial if t else "-", f"{n.sys_name} {n.port}" if n else "-")
+    return out
+
+
+def show_run(result: runner.RunResult, scn: scenario.Scenario, console: Console) -> None:
+    console.print(f"[bold]{scn.name}[/]: {result.polls} poll rounds over {scn.run_until:g} simulated seconds")
+    for step in scn.steps:
+        args = " ".join(f"{k}={v}" for k, v in step.args.items())
+        console.print(f"  t={step.at:g}s  {step.do} {args}")
+    first_change = min((s.at for s in scn.steps), default=0.0)
+    table = Table(title="What the monitor saw (ports whose state, module or neighbour changed)")
+    for col in ("device", "port", "before (oper / module / neighbour)", "after"):
+        table.add_column(col)
+    for device, snaps in result.snapshots.items():
+        before = next((s for s in reversed(snaps) if s.taken_at < first_change), snaps[0])
+        after = snaps[-1]
+        if not after.reachable or not before.reachable:
+            table.add_row(device, "-", "reachable" if before.reachable else "unreachable",
+                          "reachable" if after.reachable else "unreachable")
+            continue
+        b, a = _port_view(before), _port_view(after)
+        for port in b.keys() | a.keys():
+            if b.get(port) != a.get(port):
+                table.add_row(device, port, " / ".join(b.get(port, ("-",) * 3)), " / ".join(a.get(port, ("-",) * 3)))
+    console.print(table)
+    for inc in result.incidents:
+        console.print(incident_panel(inc))
+    for n in result.notifications:
+        console.print(f"[bold]notification[/] {n.get('transition', '')} {n.get('incident', '')}: "
+                      f"{n.get('title', n.get('subject', ''))}")
+
+
+def _short(v: object) -> str:
+    if isinstance(v, dict):
+        return " ".join(str(x) for x in v.values() if x)
+    return "-" if v is None else str(v)
+
+
+def incident_panel(inc: dict[str, object]) -> Panel:
+    """An incident as the engineer reads it: cause, summary, and the evidence that supports it."""
+    table = Table(box=None, show_header=True, pad_edge=False)
+    for col in ("t (s)", "source", "device", "port", "what", "before → after"):
+        table.add_column(col)
+    for e in inc["evidence"]:  # type: ignore[attr-defined]
+        table.add_row(f"{e['at']:g}", e["source"], e["device"], short_port(e["port"]) if e["port"] else "-",
+                      e["what"], f"{_short(e['before'])} → {_short(e['after'])}" + (f"  ({e['detail']})"
+                                                                                    if e.get("detail") else ""))
+    state = f"resolved at t={inc['resolved_at']:g}s: {inc['resolution']}" if inc["resolved_at"] is not None \
+        else "open"
+    title = f"{inc['id']} {inc['cause']} — {inc['device']} {short_port(str(inc['port'])) if inc['port'] else ''}"
+    body = Group(f"[bold]{inc['summary']}[/]", f"confidence {inc['confidence']}; {state}; "
+                 f"detected t={inc['detected_at']:g}s", table)
+    return Panel(body, title=title, title_align="left")
+
+
+@app.command("demo")
+def demo() -> None:
+    """The SFP story: a backbone module moved on the core switch, and what Saksi saw."""
+    scn = _load(DEMO)
+    console = _console()
+    console.print("[bold]Saksi demo[/] — a simulated customer site on 127.0.0.1 (real SNMP over UDP, "
+                  "simulated clock)\n")
+    with demo_desk() as (pipeline, inbox):
+        result = asyncio.run(runner.run(scn, pipeline=pipeline, on_round=lambda _s, t: pipeline.tick(t)))
+        pipeline.flush()
+    show_run(result, scn, console)
+    for m in inbox.received:
+        if m.path != "/noc":  # the NOC channel got the same message; show the one the owner received
+            console.print(Panel(m.body, title=f"what on-call {m.path.strip('/')} received (webhook on 127.0.0.1:"
+                                f"{inbox.port}): {m.title}", title_align="left"))
+
+
+@app.command("up")
+def up(path: Annotated[Path, typer.Argument(help="scenario YAML")],
+       trap_sink: Annotated[str | None, typer.Option(
+           "--trap-sink", metavar="HOST:PORT", help="send the devices' traps here (e.g. saksi run's --trap-port)")] = None,
+       write_inventory: Annotated[Path | None, typer.Option(
+           "--write-inventory", help="write an inventory of the running site here, for saksi run / check")] = None,
+       ) -> None:
+    """Keep the scenario's site running in real time (steps at their times); Ctrl-C stops it."""
+    scn = _load(path)
+    sink = None
+    if trap_sink is not None:
+        host, _, port = trap_sink.rpartition(":")
+        if not host or not port.isdigit():
+            sys.stderr.write(f"saksi: --trap-sink {trap_sink}: expected HOST:PORT\n")
+            raise typer.Exit(2)
+        sink = (host, int(port))
+    asyncio.run(_up(scn, _console(), sink, write_inventory))
+
+
+async def _up(scn: scenario.Scenario, console: Console, trap_sink: tuple[str, int] | None = None,
+              write_inventory: Path | None = None) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    # whole seconds: the agents re-render a device's MIB (~25 ms) when the time they show moves
+    lab = await runner.start(scn, clock=lambda: float(int(loop.time() - start)))
+    lab.trap_sink = trap_sink
+    for name, port in lab.ports.items():
+        host = lab.hosts[name]
+        console.print(f"{name}: snmp {host}:{port} community {runner.LAB_COMMUNITY}  "
+                      f"(saksi check --host {host} --port {port} --community {runner.LAB_COMMUNITY})")
+    if write_inventory is not None:
+        write_inventory.write_text(lab.inventory_yaml(site=scn.name))
+        console.print(f"inventory written to {write_inventory} (saksi run --inventory {write_inventory})")
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    pending = list(scn.steps)
+    try:
+        while not stop.is_set():
+            now = loop.time() - start
+            while pending and pending[0].at <= now:
+                step = pending.pop(0)
+                scenario.apply(lab.site, scn, step)
+                lab.settle(now, forced=trap_sink is not None)  # the devices trap what changed
+                console.print(f"t={now:.0f}s applied step {step.number}: {step.do}")
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except TimeoutError:
+                pass
+    finally:
+        lab.close()
+        console.print("lab stopped")

@@ -1,0 +1,175 @@
+"""`saksi run`: the long-running monitor (or one round with --once)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from monitor.alerts import AlertingConfigError, build_pipeline, load_alerting, tick_forever
+from monitor.alerts.pipeline import record_deliveries_until
+from monitor.daemon.cluster import Cluster, default_member, lead_tick
+from monitor.confighist.history import default_root
+from monitor.daemon.monitor import Monitor, Settings, iso, run_forever
+from monitor.inventory import InventoryError, load_inventory
+from monitor.state.store import Store, StoreError
+from monitor.timeseries import TimeseriesSettings, from_settings, points_db_for, role_map
+
+log = logging.getLogger(__name__)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        inventory: Annotated[list[Path], typer.Option("--inventory", "-i", help="inventory file or folder")] = [
+            Path("inventory")],
+        db: Annotated[Optional[str], typer.Option("--db", help="state store URL (default $SAKSI_DB)")] = None,
+        interval: Annotated[float, typer.Option(help="seconds between polls of a device")] = 60.0,
+        trap_port: Annotated[int, typer.Option(help="UDP port for SNMP traps on --trap-host; 0: no traps")] = 1162,
+        trap_host: Annotated[str, typer.Option(help="address to receive traps on")] = "127.0.0.1",
+        concurrency: Annotated[int, typer.Option(help="devices polled at once")] = 32,
+        once: Annotated[bool, typer.Option("--once", help="poll every device once, record, and exit")] = False,
+        influx_url: Annotated[Optional[str], typer.Option(envvar="SAKSI_INFLUX_URL", help="InfluxDB for the time "
+                              "series (default: the embedded points store next to the state DB)")] = None,
+        influx_token: Annotated[str, typer.Option(envvar="SAKSI_INFLUX_TOKEN", help="token (1.8: user:password)")] = "",
+        influx_org: Annotated[str, typer.Option(envvar="SAKSI_INFLUX_ORG", help="organisation (1.8: -)")] = "-",
+        influx_bucket: Annotated[str, typer.Option(envvar="SAKSI_INFLUX_BUCKET", help="bucket (1.8: db/rp)")] = "saksi",
+        spool_dir: Annotated[Optional[Path], typer.Option(help="where points wait while InfluxDB is down")] = None,
+        spool_max_mb: Annotated[float, typer.Option(help="bound of the spool; the oldest points go first")] = 256.0,
+        alerting: Annotated[Optional[Path], typer.Option(
+            "--alerting", help="alerting configuration (routes, people, receivers); without it nothing is sent")] = None,
+        member: Annotated[Optional[str], typer.Option(
+            "--member", envvar="SAKSI_MEMBER", help="scale-out: this collector's name in the cluster (a PostgreSQL "
+            "--db); its sites are shared with the other members. Default without it: one process, every site")] = None,
+        cluster: Annotated[bool, typer.Option(
+            "--cluster", help="scale-out with the default member name (hostname-pid)")] = False,
+        member_timeout: Annotated[float, typer.Option(
+            help="scale-out: a member silent this long is dead and its sites move")] = 15.0,
+        heartbeat: Annotated[float, typer.Option(help="scale-out: seconds between heartbeats (and rebalances)")] = 5.0,
+        web: Annotated[Optional[str], typer.Option(
+            "--web", metavar="HOST:PORT", help="also serve the web view (as `saksi web`) from this process")] = None,
+    ) -> None:
+        """Poll every device of the inventory on a schedule, answer traps, keep incidents in the store."""
+        try:
+            inv = load_inventory(inventory)
+            alert_config = None if alerting is None else load_alerting(alerting)
+        except (InventoryError, AlertingConfigError) as exc:
+            sys.stderr.write(f"saksi: {exc}\n")
+            raise typer.Exit(2) from None
+        listener = None if web is None else _listen(web)  # a taken port stops us here, not mid-run
+        db = db or os.environ.get("SAKSI_DB", "sqlite:///var/saksi.db")
+        store = Store(db)
+        group = None
+        if member is not None or cluster:
+            try:
+                group = Cluster(store, member or default_member(), timeout_s=member_timeout)
+            except StoreError as exc:
+                store.close()
+                sys.stderr.write(f"saksi: {exc}\n")
+                raise typer.Exit(2) from None
+            if once:
+                store.close()
+                sys.stderr.write("saksi: --once polls every device itself; it does not join a cluster\n")
+                raise typer.Exit(2)
+        pipeline = None if alert_config is None else build_pipeline(
+            alert_config, store, history_root=default_root(), save=store.upsert_incident, fmt=iso,
+            member="" if group is None else group.member)
+        points_db = points_db_for(db)
+        series = TimeseriesSettings(influx_url=influx_url, influx_token=influx_token, influx_org=influx_org,
+                                    influx_bucket=influx_bucket, points_db=points_db, spool_max_mb=spool_max_mb,
+                                    spool_dir=spool_dir or points_db.parent / "influx-spool")
+        sink = from_settings(series, role_map((str(link.a), str(link.b), link.role) for link in inv.links))
+        settings = Settings(interval_s=interval, concurrency=concurrency, trap_host=trap_host,
+                            trap_port=trap_port or None, rebalance_s=heartbeat,
+                            jitter_s=min(Settings.jitter_s, interval / 4))
+
+        async def main() -> int:
+            monitor = Monitor(inv, store, settings, sinks=[sink], pipeline=pipeline,
+                              owned=None if group is None else ())  # a member's sites come from rebalancing
+            if pipeline is not None:  # a restart's open incidents: escalations and reminders go on
+                pipeline.track(i for w in monitor.witnesses.values() for i in w.state.incidents)
+            if once:
+                snaps = await monitor.poll_all()
+                monitor.close()
+                if pipeline is not None:
+                    pipeline.tick(time.time())
+                    pipeline.close()
+                for s in snaps:
+                    if s is not None and not s.reachable:
+                        sys.stderr.write(f"saksi: {s.device}: {s.error}\n")
+                return 0
+            stop = asyncio.Event()
+            site_view = None if listener is None else asyncio.create_task(serve_web(listener, stop))
+            try:
+                return await watch(monitor, stop)
+            finally:
+                stop.set()
+                if site_view is not None:
+                    await site_view
+
+        async def serve_web(sock: socket.socket, stop: asyncio.Event) -> None:
+            """The site view in this process and loop, on the store the monitor writes; stops with it."""
+            from monitor.web.server import server
+            from monitor.web.settings import WebSettings
+
+            settings = WebSettings(secret_key=os.environ.get("SAKSI_WEB_SECRET") or None, alerting=alert_config,
+                                   config_root=default_root())
+            host, port = sock.getsockname()[:2]
+            srv = server(store, inv, settings, host, port, embedded=True)
+            serving = asyncio.create_task(srv.serve(sockets=[sock]))
+            log.warning("web view on http://%s:%d/", host, port)
+            waiting = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
+            if serving in done:  # the monitor goes on without it
+                waiting.cancel()
+                log.error("the web view stopped: %s", serving.exception() or "exited")
+                return
+            srv.should_exit = True
+            await serving
+
+        async def watch(monitor: Monitor, stop: asyncio.Event) -> int:
+            if group is not None:  # every member alerts on its own incidents; only the leader ticks
+                tick = None if pipeline is None else (
+                    lambda now: lead_tick(pipeline, store, set(monitor.witnesses), now, group.live))
+                records = None if pipeline is None else asyncio.create_task(
+                    record_deliveries_until(pipeline, stop, math.inf))
+                await run_forever(monitor, stop, cluster=group, tick=tick)
+                if records is not None and pipeline is not None:
+                    await records
+                    pipeline.close()
+                return 0
+            ticks = None if pipeline is None else asyncio.create_task(tick_forever(pipeline, stop))
+            await run_forever(monitor, stop)
+            if ticks is not None and pipeline is not None:
+                await ticks
+                pipeline.close()
+            return 0
+
+        try:
+            raise typer.Exit(asyncio.run(main()))
+        finally:
+            sink.close()
+            store.close()
+
+
+def _listen(at: str) -> socket.socket:
+    """A listening socket for --web HOST:PORT (or PORT: 127.0.0.1); a clear exit when it cannot be had."""
+    host, _, port = at.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, int(port)))
+        sock.listen(128)
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(f"saksi: --web {at}: cannot listen there: {exc}\n")
+        raise typer.Exit(2) from None
+    return sock

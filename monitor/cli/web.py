@@ -1,0 +1,178 @@
+"""`saksi web`, `saksi users` and `saksi tokens`: serve the web view, manage its accounts and read-only links."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import Engine
+
+from monitor.inventory import Inventory, InventoryError, load_inventory
+from monitor.state.store import DEFAULT_URL, Store
+from monitor.web import accounts
+from monitor.web.settings import WebSettings
+
+users_app = typer.Typer(no_args_is_help=True, help="Web accounts: engineers act, customers read their own sites.")
+tokens_app = typer.Typer(no_args_is_help=True, help="Read-only links a customer can bookmark (revocable).")
+
+DbOption = Annotated[str | None, typer.Option("--db", help=f"store URL (default: $SAKSI_DB or {DEFAULT_URL})",
+                                                 show_default=False)]
+InventoryOption = Annotated[list[Path] | None, typer.Option(
+    "--inventory", "-i", help="inventory file or folder (default: inventory/)", show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("web")(web_cmd)
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"saksi: {message}\n")
+    return typer.Exit(2)
+
+
+def _store(db: str | None) -> Store:
+    return Store(db or os.environ.get("SAKSI_DB") or DEFAULT_URL)
+
+
+@contextmanager
+def _accounts(db: str | None) -> Iterator[Engine]:
+    """The store's engine, with the accounts tables created if this is their first use."""
+    with _store(db) as store:
+        accounts.create_tables(store.engine)
+        yield store.engine
+
+
+def _inventory(given: list[Path] | None, required: bool) -> Inventory | None:
+    paths = given or [Path("inventory")]
+    if not required and not any(p.exists() for p in paths):
+        return None
+    try:
+        return load_inventory(paths)
+    except InventoryError as exc:
+        raise _fail(str(exc)) from None
+
+
+def web_cmd(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8080,
+    db: DbOption = None,
+    inventory: InventoryOption = None,
+    config_history: Annotated[Path | None, typer.Option(
+        "--config-history", help="config history folder (default: $SAKSI_CONFIG_HISTORY or var/config-history)")] = None,
+    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="only send cookies over HTTPS")] = False,
+) -> None:
+    """Serve the web view: read-only site pages for customers, incident actions for engineers, a JSON API."""
+    from monitor.web.server import server
+
+    inv = _inventory(inventory, required=True)
+    assert inv is not None
+    store = _store(db)
+    settings = WebSettings(secret_key=os.environ.get("SAKSI_WEB_SECRET") or None, cookie_secure=secure_cookies,
+                           config_root=config_history)
+    sys.stderr.write(f"saksi: web view on http://{host}:{port}/\n")
+    try:
+        server(store, inv, settings, host, port).run()
+    finally:
+        store.close()
+
+
+def _password(password_file: Path | None) -> str:
+    if password_file is not None:
+        try:
+            return password_file.read_text(encoding="utf-8").splitlines()[0] if password_file.stat().st_size else ""
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            raise _fail(f"cannot read the password file: {exc}") from None
+    if not sys.stdin.isatty():
+        raise _fail("no terminal to ask the password on: give --password-file")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[str, typer.Option("--role", help="engineer or customer")],
+    customer: Annotated[str | None, typer.Option("--customer", help="the customer a customer account sees")] = None,
+    password_file: Annotated[Path | None, typer.Option("--password-file", help="first line is the password")] = None,
+    db: DbOption = None,
+    inventory: InventoryOption = None,
+) -> None:
+    """Add an account; the password is asked for (twice) unless --password-file gives it."""
+    inv = _inventory(inventory, required=False)
+    if customer and inv is not None and customer not in inv.customers:
+        raise _fail(f"unknown customer {customer!r}; the inventory has: {', '.join(sorted(inv.customers))}")
+    password = _password(password_file)
+    with _accounts(db) as engine:
+        try:
+            user = accounts.add_user(engine, name, role, password, customer)
+        except accounts.AccountError as exc:
+            raise _fail(str(exc)) from None
+    sys.stdout.write(f"added {user.role} {user.name}" + (f" (customer {user.customer})" if user.customer else "")
+                     + "\n")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    with _accounts(db) as engine:
+        for u in accounts.users(engine):
+            state = " disabled" if u.disabled else ""
+            sys.stdout.write(f"{u.name}\t{u.role}\t{u.customer or '-'}{state}\n")
+
+
+@users_app.command("disable")
+def users_disable(name: str, db: DbOption = None) -> None:
+    """Disable an account; its open sessions end at their next request."""
+    with _accounts(db) as engine:
+        try:
+            accounts.set_disabled(engine, name, True)
+        except accounts.AccountError as exc:
+            raise _fail(str(exc)) from None
+    sys.stdout.write(f"disabled {name}\n")
+
+
+@tokens_app.command("add")
+def tokens_add(
+    customer: Annotated[str, typer.Option("--customer", help="whose sites the link shows")],
+    site: Annotated[str | None, typer.Option("--site", help="only this site of the customer")] = None,
+    label: Annotated[str, typer.Option("--label", help="who has it, e.g. 'ACME IT on-call'")] = "",
+    base_url: Annotated[str, typer.Option("--base-url", help="the web view's address, to print the link")] = (
+        "http://127.0.0.1:8080"),
+    db: DbOption = None,
+    inventory: InventoryOption = None,
+) -> None:
+    """Create a read-only link; it is printed once (only its hash is stored)."""
+    inv = _inventory(inventory, required=False)
+    if inv is not None:
+        if customer not in inv.customers:
+            raise _fail(f"unknown customer {customer!r}")
+        if site is not None and (site not in inv.sites or inv.sites[site].customer != customer):
+            raise _fail(f"site {site!r} is not a site of customer {customer!r}")
+    with _accounts(db) as engine:
+        token, secret = accounts.add_token(engine, customer, site, label)
+    sys.stdout.write(f"{token.id}\t{base_url.rstrip('/')}/t/{secret}\n")
+
+
+@tokens_app.command("list")
+def tokens_list(db: DbOption = None) -> None:
+    with _accounts(db) as engine:
+        for t in accounts.tokens(engine):
+            state = "revoked" if t.revoked_at else "live"
+            sys.stdout.write(f"{t.id}\t{state}\t{t.customer}\t{t.site or '*'}\t{t.label}\n")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[str, typer.Argument(metavar="ID", help="the id `tokens add` printed")],
+                  db: DbOption = None) -> None:
+    """Revoke a read-only link: sessions opened with it end at their next request."""
+    with _accounts(db) as engine:
+        try:
+            accounts.revoke_token(engine, token_id)
+        except accounts.AccountError as exc:
+            raise _fail(str(exc)) from None
+    sys.stdout.write(f"revoked {token_id}\n")

@@ -1,0 +1,431 @@
+"""The state store: what the daemon must remember across a restart, on SQLite now and PostgreSQL later.
+
+It keeps the last snapshot of each device (and the last one that answered), where each module
+serial has been seen, the incidents with their stable references, the stream of changes, and a small
+key/value table. SQLAlchemy Core with portable types only; every write is one transaction, so a
+crash mid-write leaves the previous state whole. Methods are synchronous: the daemon calls them
+from a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from monitor.witness.changes import Change
+from monitor.common.errors import SaksiError
+from monitor.witness.incidents import Incident
+from monitor.model import Snapshot, TableStatus
+from monitor.state.serialize import change_from_dict, change_to_dict, snapshot_from_dict, snapshot_to_dict
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///var/saksi.db"
+ID_PREFIX = "SAK-"
+BUSY_TIMEOUT_MS = 10_000
+_LAST, _GOOD = "last", "good"
+SCHEMA_LOCK = 0x5A4B5349  # PostgreSQL advisory lock held while tables are created ("SAKSI" in spirit)
+_WRITE = "saksi_write"  # execution option: this transaction writes (SQLite: take the write lock up front)
+
+metadata = MetaData()
+
+snapshots = Table(
+    "snapshots", metadata,
+    Column("device", String, primary_key=True),
+    Column("slot", String, primary_key=True),  # "last": the latest poll; "good": the latest that answered
+    Column("site", String, nullable=False, index=True),
+    Column("taken_at", Float, nullable=False),
+    Column("reachable", Boolean, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+sightings = Table(
+    "sightings", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("serial", String, nullable=False, index=True),
+    Column("vendor", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("site", String, nullable=False),
+    Column("device", String, nullable=False, index=True),
+    Column("port", String, nullable=True),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+changes_t = Table(
+    "changes", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("site", String, nullable=False, index=True),
+    Column("device", String, nullable=False),
+    Column("at", Float, nullable=False, index=True),
+    Column("kind", String, nullable=False),
+    Column("port", String, nullable=True),
+    Column("serial", String, nullable=True),
+    Column("data", JSON, nullable=False),
+    Index("ix_changes_device_at", "device", "at"),
+)
+
+incidents_t = Table(
+    "incidents", metadata,
+    Column("id", String, primary_key=True),  # SAK-000123: what a customer quotes
+    Column("seq", Integer, nullable=False, unique=True),
+    Column("key", String, nullable=False, index=True),
+    Column("is_open", Boolean, nullable=False, index=True),
+    Column("site", String, nullable=False, index=True),
+    Column("customer", String, nullable=False, index=True),
+    Column("device", String, nullable=False),
+    Column("port", String, nullable=True),
+    Column("cause", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("detected_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("resolved_at", Float, nullable=True),
+    Column("data", JSON, nullable=False),
+)
+# one open incident per key, even with several writers (a partial index on both SQLite and PostgreSQL)
+Index("ux_incidents_open_key", incidents_t.c.key, unique=True,
+      sqlite_where=incidents_t.c.is_open.is_(True), postgresql_where=incidents_t.c.is_open.is_(True))
+
+counters = Table(
+    "counters", metadata,
+    Column("name", String, primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+meta_t = Table(
+    "meta", metadata,
+    Column("key", String, primary_key=True),
+    Column("value", JSON, nullable=True),
+)
+
+
+class StoreError(SaksiError):
+    """The store cannot be opened or used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """A module serial seen in one place from `first_seen` to `last_seen` (poll times)."""
+
+    serial: str
+    vendor: str
+    model: str
+    device: str
+    port: str | None
+    first_seen: float
+    last_seen: float
+    site: str = ""
+
+
+def incident_ref(seq: int) -> str:
+    """The human reference of the n-th incident of a store.
+
+    >>> incident_ref(123)
+    'SAK-000123'
+    """
+    return f"{ID_PREFIX}{seq:06d}"
+
+
+def parse_ref(ref: str) -> int | None:
+    """The sequence number in a reference as a person types it; None when it is not one.
+
+    >>> parse_ref("SAK-000123"), parse_ref("sak-123"), parse_ref("123"), parse_ref("x")
+    (123, 123, 123, None)
+    """
+    m = re.fullmatch(r"(?i)\s*(?:SAK-)?0*(\d+)\s*", ref)
+    return int(m.group(1)) if m else None
+
+
+def modules_known(snap: Snapshot) -> bool:
+    """A snapshot's module picture is a fact: it answered and its entPhysicalTable was read completely."""
+    return snap.reachable and snap.table("entPhysicalTable").status in (TableStatus.OK, TableStatus.EMPTY)
+
+
+class Store:
+    """The embedded (SQLite) or shared (PostgreSQL) state store; tables are created on open."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
+        self.url = url
+        u = make_url(url)
+        kwargs: dict[str, Any] = {}
+        self._sqlite = u.get_backend_name() == "sqlite"
+        if self._sqlite:
+            db = u.database or ""
+            if db in ("", ":memory:") or db.startswith("file:"):
+                kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+            else:
+                path = Path(db)
+                if not path.exists() and not create:
+                    raise StoreError(f"no store at {path} (give --db or set SAKSI_DB)")
+                path.parent.mkdir(parents=True, exist_ok=True)
+        else:  # a shared server restarts under us: test a pooled connection before use, drop it if dead
+            kwargs.update(pool_pre_ping=True)
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self._sqlite:
+            _sqlite_setup(self.engine)
+        self.create_tables(metadata)
+
+    def create_tables(self, meta: MetaData, then: Callable[[Connection], None] | None = None) -> None:
+        """Create `meta`'s missing tables (and run `then`) in one write transaction. On PostgreSQL it
+        holds an advisory lock: collectors starting together on an empty database do not race."""
+        with self._write() as conn:
+            if not self._sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+            meta.create_all(conn)
+            if then is not None:
+                then(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction: committed whole on success, rolled back on any error."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # --- snapshots and sightings ------------------------------------------------------------------
+
+    def save_snapshot(self, snap: Snapshot, site: str) -> None:
+        """Keep it as the device's latest (and latest good, if it answered); note where its modules sit."""
+        data = snapshot_to_dict(snap)
+        with self._write() as conn:
+            slots = (_LAST, _GOOD) if snap.reachable else (_LAST,)
+            for slot in slots:
+                row = {"site": site, "taken_at": snap.taken_at, "reachable": snap.reachable, "data": data}
+                res = conn.execute(update(snapshots).where(
+                    and_(snapshots.c.device == snap.device, snapshots.c.slot == slot)).values(**row))
+                if res.rowcount == 0:
+                    conn.execute(insert(snapshots).values(device=snap.device, slot=slot, **row))
+            if modules_known(snap):
+                self._sight(conn, snap, site)
+
+    def _sight(self, conn: Connection, snap: Snapshot, site: str) -> None:
+        names = {p.ifindex: p.name for p in snap.ports}
+        counts: dict[str, int] = {}
+        for t in snap.transceivers:
+            counts[t.serial] = counts.get(t.serial, 0) + 1
+        for t in snap.transceivers:
+            if not t.serial.strip():
+                continue
+            if counts[t.serial] > 1:
+                log.debug("%s: serial %s appears %d times in one poll; not tracked", snap.device, t.serial,
+                          counts[t.serial])
+                continue
+            port = None if t.ifindex is None else names.get(t.ifindex, f"ifIndex {t.ifindex}")
+            cur = conn.execute(select(sightings).where(sightings.c.serial == t.serial)
+                               .order_by(sightings.c.seq.desc()).limit(1)).mappings().first()
+            if cur is not None and cur["device"] == snap.device and cur["port"] == port:
+                conn.execute(update(sightings).where(sightings.c.seq == cur["seq"]).values(
+                    last_seen=max(cur["last_seen"], snap.taken_at), vendor=t.vendor, model=t.model, site=site))
+                continue
+            if cur is not None:
+                log.info("module %s moved: %s %s -> %s %s", t.serial, cur["device"], cur["port"], snap.device, port)
+            conn.execute(insert(sightings).values(serial=t.serial, vendor=t.vendor, model=t.model, site=site,
+                                                  device=snap.device, port=port, first_seen=snap.taken_at,
+                                                  last_seen=snap.taken_at))
+
+    def last_snapshots(self, site: str | None = None) -> dict[str, Snapshot]:
+        """The latest snapshot of each device, answered or not."""
+        return self._snapshots(_LAST, site)
+
+    def last_good_snapshots(self, site: str | None = None) -> dict[str, Snapshot]:
+        """The latest snapshot of each device that answered: what change detection compares against."""
+        return self._snapshots(_GOOD, site)
+
+    def _snapshots(self, slot: str, site: str | None) -> dict[str, Snapshot]:
+        q = select(snapshots.c.device, snapshots.c.data).where(snapshots.c.slot == slot)
+        if site is not None:
+            q = q.where(snapshots.c.site == site)
+        with self._read() as conn:
+            rows = conn.execute(q.order_by(snapshots.c.device)).all()
+        return {r.device: snapshot_from_dict(r.data) for r in rows}
+
+    def whereis(self, serial: str) -> list[Sighting]:
+        """Everywhere a module serial has been seen, newest first."""
+        q = select(sightings).where(sightings.c.serial == serial.strip()).order_by(
+            sightings.c.last_seen.desc(), sightings.c.seq.desc())
+        with self._read() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [Sighting(serial=r["serial"], vendor=r["vendor"], model=r["model"], device=r["device"],
+                         port=r["port"], first_seen=r["first_seen"], last_seen=r["last_seen"], site=r["site"])
+                for r in rows]
+
+    # --- changes ----------------------------------------------------------------------------------
+
+    def save_changes(self, changes: list[Change], site: str) -> None:
+        if not changes:
+            return
+        rows = [{"site": site, "device": c.device, "at": c.at, "kind": c.kind.value, "port": c.port,
+                 "serial": c.serial, "data": change_to_dict(c)} for c in changes]
+        with self._write() as conn:
+            conn.execute(insert(changes_t), rows)
+
+    def changes(self, device: str | None = None, since: float | None = None,
+                site: str | None = None) -> list[Change]:
+        """Changes in the order they were seen; `since` keeps those seen at or after it."""
+        q = select(changes_t.c.data)
+        if device is not None:
+            q = q.where(changes_t.c.device == device)
+        if since is not None:
+            q = q.where(changes_t.c.at >= since)
+        if site is not None:
+            q = q.where(changes_t.c.site == site)
+        with self._read() as conn:
+            rows = conn.execute(q.order_by(changes_t.c.at, changes_t.c.seq)).all()
+        return [change_from_dict(r.data) for r in rows]
+
+    # --- incidents --------------------------------------------------------------------------------
+
+    def upsert_incident(self, inc: Incident) -> Incident:
+        """Insert, or update the stored incident with the same id (or the same key while open).
+
+        An incident without an id whose key matches an open one is the same problem seen again (a
+        repeated trap, a second collector): the stored one keeps its id, its earliest times and its
+        evidence. A new incident gets the next reference of this store, never reused.
+        """
+        with self._write() as conn:
+            row = None
+            if inc.id:
+                row = conn.execute(select(incidents_t.c.id, incidents_t.c.data)
+                                   .where(incidents_t.c.id == inc.id)).first()
+                if row is None:
+                    log.warning("incident %s is not in this store; matching it by key", inc.id)
+            if row is None:
+                row = conn.execute(select(incidents_t.c.id, incidents_t.c.data).where(
+                    and_(incidents_t.c.key == inc.key, incidents_t.c.is_open.is_(True)))).first()
+                if row is not None:
+                    inc = _merge(Incident.from_json(row.data), inc)
+            out = Incident.from_json(inc.to_json())
+            if row is not None:
+                out.id = row.id
+                conn.execute(update(incidents_t).where(incidents_t.c.id == out.id).values(**_incident_row(out)))
+            else:
+                seq = self._next(conn, "incident")
+                out.id = incident_ref(seq)
+                conn.execute(insert(incidents_t).values(id=out.id, seq=seq, **_incident_row(out)))
+        return out
+
+    def _next(self, conn: Connection, name: str) -> int:
+        """The next value of a named sequence, in the caller's transaction (so a rollback issues nothing)."""
+        res = conn.execute(update(counters).where(counters.c.name == name).values(value=counters.c.value + 1))
+        if res.rowcount == 0:
+            conn.execute(insert(counters).values(name=name, value=1))
+        return int(conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar_one())
+
+    def incidents(self, open_only: bool = False, site: str | None = None,
+                  customer: str | None = None) -> list[Incident]:
+        """Incidents in the order they were raised."""
+        q = select(incidents_t.c.data)
+        if open_only:
+            q = q.where(incidents_t.c.is_open.is_(True))
+        if site is not None:
+            q = q.where(incidents_t.c.site == site)
+        if customer is not None:
+            q = q.where(incidents_t.c.customer == customer)
+        with self._read() as conn:
+            rows = conn.execute(q.order_by(incidents_t.c.seq)).all()
+        return [Incident.from_json(r.data) for r in rows]
+
+    def open_incidents(self, site: str | None = None) -> list[Incident]:
+        return self.incidents(open_only=True, site=site)
+
+    def incident(self, id: str) -> Incident | None:
+        """One incident by reference ("SAK-000123", "sak-123" or "123")."""
+        seq = parse_ref(id)
+        if seq is None:
+            return None
+        with self._read() as conn:
+            row = conn.execute(select(incidents_t.c.data).where(incidents_t.c.seq == seq)).first()
+        return None if row is None else Incident.from_json(row.data)
+
+    # --- meta -------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        with self._read() as conn:
+            row = conn.execute(select(meta_t.c.value).where(meta_t.c.key == key)).first()
+        return default if row is None else row.value
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON-ready value under a key (learned LLDP links, the daemon's bookkeeping)."""
+        with self._write() as conn:
+            res = conn.execute(update(meta_t).where(meta_t.c.key == key).values(value=value))
+            if res.rowcount == 0:
+                conn.execute(insert(meta_t).values(key=key, value=value))
+
+
+def _merge(stored: Incident, new: Incident) -> Incident:
+    """The same problem raised again: the new view, with the stored evidence and earliest times."""
+    merged = Incident.from_json(new.to_json())
+    merged.add_evidence([dict(e) for e in stored.evidence])
+    merged.affected = sorted(set(stored.affected) | set(new.affected))
+    for attr in ("started_at", "detected_at"):
+        times = [t for t in (getattr(stored, attr), getattr(new, attr)) if t]
+        setattr(merged, attr, min(times) if times else 0.0)
+    merged.flaps = max(stored.flaps, new.flaps)
+    return merged
+
+
+def _incident_row(inc: Incident) -> dict[str, Any]:
+    return {"key": inc.key, "is_open": inc.open, "site": inc.site, "customer": inc.customer, "device": inc.device,
+            "port": inc.port, "cause": inc.cause, "severity": inc.severity, "started_at": inc.started_at,
+            "detected_at": inc.detected_at, "updated_at": inc.updated_at, "resolved_at": inc.resolved_at,
+            "data": inc.to_json()}
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL, a busy timeout, and real transactions: the driver's own BEGIN handling is replaced (as
+    SQLAlchemy's docs advise) so that a read-modify-write holds the write lock from its first read."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # no implicit BEGIN from the driver: ours below
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")

@@ -1,0 +1,1 @@
+"""Snapshots in, incidents out, pure: changes → trends → topology → correlation → incidents (`observer` runs it)."""
