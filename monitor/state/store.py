@@ -10,7 +10,6 @@ from a worker thread.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from sqlalchemy.pool import StaticPool
 
 from monitor.witness.changes import Change
 from monitor.common.errors import SaksiError
+from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
 from monitor.witness.incidents import Incident
 from monitor.model import Snapshot, TableStatus
 from monitor.state.serialize import change_from_dict, change_to_dict, snapshot_from_dict, snapshot_to_dict
@@ -48,7 +48,6 @@ from monitor.state.serialize import change_from_dict, change_to_dict, snapshot_f
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///var/saksi.db"
-ID_PREFIX = "SAK-"
 BUSY_TIMEOUT_MS = 10_000
 _LAST, _GOOD = "last", "good"
 SCHEMA_LOCK = 0x5A4B5349  # PostgreSQL advisory lock held while tables are created ("SAKSI" in spirit)
@@ -146,22 +145,21 @@ class Sighting:
 
 
 def incident_ref(seq: int) -> str:
-    """The human reference of the n-th incident of a store.
-
-    >>> incident_ref(123)
-    'SAK-000123'
-    """
-    return f"{ID_PREFIX}{seq:06d}"
+    """The human reference of the n-th incident of a store (the one formatter: monitor.common.refs)."""
+    return format_incident_ref(seq)
 
 
 def parse_ref(ref: str) -> int | None:
-    """The sequence number in a reference as a person types it; None when it is not one.
+    """The sequence number in a reference as a person types it; None when it is not one (bounded: a
+    number too long for SQLite's INTEGER is no reference, not an OverflowError).
 
-    >>> parse_ref("SAK-000123"), parse_ref("sak-123"), parse_ref("123"), parse_ref("x")
-    (123, 123, 123, None)
+    >>> parse_ref("SAK-000123"), parse_ref("sak-123"), parse_ref("123"), parse_ref("x"), parse_ref("9" * 20)
+    (123, 123, 123, None, None)
     """
-    m = re.fullmatch(r"(?i)\s*(?:SAK-)?0*(\d+)\s*", ref)
-    return int(m.group(1)) if m else None
+    try:
+        return parse_incident_ref(ref)
+    except BadIncidentRef:
+        return None
 
 
 def modules_known(snap: Snapshot) -> bool:
