@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Sets up (scripts/setup.sh) and runs the whole test suite. Extra arguments go to pytest.
+# Sets up everything the suite needs (scripts/setup.sh test) and runs the whole test suite.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh test
+
+# Static checks (ruff, mypy: both in the test extra) go here, before pytest, e.g.
+#   .venv/bin/ruff check monitor tests && .venv/bin/mypy monitor
+
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?
