@@ -1,7 +1,13 @@
-"""What `saksi check` calls a problem: an admin-up port that is down, or optics beyond a threshold."""
+"""What `saksi check` calls a problem: a watched admin-up port that is down, or optics beyond a threshold.
+
+A port nobody uses (see `monitor.check.watch`) is shown as unused, never as a problem.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from monitor.check.watch import WATCHED
 from monitor.model import DOM_KEYS, Port, Snapshot, Thresholds
 
 _DOWN = {"down", "lowerLayerDown", "notPresent"}
@@ -17,18 +23,21 @@ def port_problems(snap: Snapshot, port: Port) -> list[str]:
         if s.kind not in DOM_KEYS:
             continue
         level = s.breach
-        if level:
-            t = s.thresholds
-            limit = t.high_alarm if level == "alarm" and t.high_alarm is not None and s.value > t.high_alarm \
-                else t.low_alarm if level == "alarm" \
-                else t.high_warn if t.high_warn is not None and s.value > t.high_warn else t.low_warn
+        if level and s.value is not None:
+            limit = _limit(s.thresholds, s.value, level)
             lane = f" lane {s.lane}" if s.lane is not None else ""
             problems.append(f"{port.name}: {DOM_KEYS[s.kind]}{lane} {s.value:g} {s.kind.unit} beyond "
                             f"{level} threshold {limit:g}")
     return problems
 
 
-def problems(snap: Snapshot, ports: list[Port] | None = None) -> list[str]:
+def unused(port: Port, verdicts: Mapping[str, str] | None) -> bool:
+    """An unwatched port that is not up: nothing in it matters (without verdicts every port is watched)."""
+    return verdicts is not None and port.oper != "up" and verdicts.get(port.name) not in WATCHED
+
+
+def problems(snap: Snapshot, ports: list[Port] | None = None,
+             verdicts: Mapping[str, str] | None = None) -> list[str]:
     if not snap.reachable:
         return [f"device not reachable: {snap.error}"]
     out = []
@@ -36,7 +45,8 @@ def problems(snap: Snapshot, ports: list[Port] | None = None) -> list[str]:
         if not t.status.known and t.status.value != "skipped":
             out.append(f"table {t.table} {t.status.value}: {t.error}")
     for p in ports if ports is not None else snap.ports:
-        out += port_problems(snap, p)
+        if not unused(p, verdicts):
+            out += port_problems(snap, p)
     if ports is None:  # the whole device: its power, cooling, temperatures and storage too
         out += hardware_problems(snap)
     return out

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from monitor.check.health import hardware_problems, problems
+from monitor.check.health import hardware_problems, problems, unused
+from monitor.check.watch import WATCHED
+from monitor.common.names import port_label, short_port
 from monitor.model import DOM_KEYS, CliView, Hardware, HardwareUnit, Port, Sensor, Snapshot, Thresholds
 
 
@@ -34,11 +37,13 @@ def _dom(sensors: list[Sensor]) -> dict[str, Any] | None:
     return out
 
 
-def port_json(snap: Snapshot, p: Port) -> dict[str, Any]:
+def port_json(snap: Snapshot, p: Port, verdicts: Mapping[str, str] | None = None) -> dict[str, Any]:
     t = snap.transceiver_in(p.ifindex)
     n = snap.neighbor_on(p.ifindex)
+    watch = None if verdicts is None else verdicts.get(p.name)
     return {
-        "ifindex": p.ifindex, "name": p.name, "descr": p.descr, "alias": p.alias, "type": p.if_type,
+        "ifindex": p.ifindex, "name": p.name, "short": short_port(p.name), "descr": p.descr, "alias": p.alias,
+        "type": p.if_type, "watch": watch, "watched": verdicts is None or watch in WATCHED,
         "admin": p.admin, "oper": p.oper, "speed_mbps": p.speed_mbps, "mtu": p.mtu, "mac": p.mac,
         "last_change_s": p.last_change_s,
         "counters": {"in_octets": p.in_octets, "out_octets": p.out_octets, "counters_64bit": p.counters_64bit,
@@ -51,14 +56,17 @@ def port_json(snap: Snapshot, p: Port) -> dict[str, Any]:
     }
 
 
-def snapshot_json(snap: Snapshot, ports: list[Port] | None = None) -> dict[str, Any]:
+def snapshot_json(snap: Snapshot, ports: list[Port] | None = None,
+                  verdicts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`verdicts` (port → monitor.check.watch verdict) marks unused ports; without it every port is watched."""
     chosen = list(snap.ports) if ports is None else ports
-    found = problems(snap, chosen) + (hardware_problems(snap) if ports is None else [])
+    found = problems(snap, chosen, verdicts) + (hardware_problems(snap) if ports is None else [])
     return {
         "device": {"name": snap.device, "sys_name": snap.facts.sys_name, "sys_descr": snap.facts.sys_descr,
                    "sys_object_id": snap.facts.sys_object_id, "uptime_s": snap.facts.uptime_s,
                    "reachable": snap.reachable, "poll": snap.poll_status, "error": snap.error},
-        "ports": [port_json(snap, p) for p in chosen],
+        "ports": [port_json(snap, p, verdicts) for p in chosen],
+        "unused": [p.name for p in chosen if unused(p, verdicts)],
         "sensors": [
             {"id": s.sensor_id, "kind": s.kind.value, "unit": s.kind.unit, "value": s.value, "status": s.status,
              "descr": s.descr, "ifindex": s.ifindex, "lane": s.lane, "entity_index": s.entity_index,
@@ -195,30 +203,55 @@ def ssh_json(v: CliView, ports: set[str] | None = None) -> dict[str, Any]:
     }
 
 
+def _rate_cells(r: Mapping[str, Any] | None) -> list[str]:
+    """Traffic in Mb/s and input+output errors per second (blank where a counter is missing).
+
+    >>> _rate_cells({"in_bps": 2_500_000.0, "out_bps": None, "in_errors_per_s": 0.5, "out_errors_per_s": 0.0})
+    ['2.50', '', '0.50']
+    """
+    if r is None:
+        return ["", "", ""]
+    errs = [r.get(k) for k in ("in_errors_per_s", "out_errors_per_s")]
+    known = [e for e in errs if e is not None]
+    return [_fmt(None if r.get("in_bps") is None else r["in_bps"] / 1e6),
+            _fmt(None if r.get("out_bps") is None else r["out_bps"] / 1e6), _fmt(sum(known) if known else None)]
+
+
 def _fmt(v: float | None, unit: str = "") -> str:
     return "" if v is None else f"{v:.2f}{unit}"
 
 
-def render(snap: Snapshot, ports: list[Port] | None, console: Console, hardware: bool = False) -> None:
-    data = snapshot_json(snap, ports)
+def render(snap: Snapshot, ports: list[Port] | None, console: Console, hardware: bool = False,
+           verdicts: Mapping[str, str] | None = None, rates: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    data = snapshot_json(snap, ports, verdicts)
+    spare = set(data["unused"])
     d = data["device"]
     console.print(f"[bold]{snap.device}[/] {d['sys_name']}  uptime {_fmt(d['uptime_s'])}s  poll: {d['poll']}")
     table = Table(show_lines=False)
-    for col in ("port", "admin", "oper", "speed", "module", "serial", "rx dBm", "tx dBm", "temp C", "neighbour"):
+    cols = ["port", "admin", "oper", "speed", "module", "serial", "rx dBm", "tx dBm", "temp C", "neighbour"]
+    for col in cols + (["in Mb/s", "out Mb/s", "errors/s"] if rates is not None else []):
         table.add_column(col)
     for p in data["ports"]:
         t, dom, n = p["transceiver"], p["dom"] or {}, p["neighbor"]
         oper = p["oper"]
         style = "red" if p["admin"] == "up" and oper != "up" else None
-        table.add_row(
+        if p["name"] in spare:
+            oper, style = "unused", "dim"
+        cells = [
             p["name"], p["admin"], oper, "" if p["speed_mbps"] is None else str(p["speed_mbps"]),
             "" if t is None else f"{t['vendor']} {t['model']}".strip(), "" if t is None else t["serial"],
             _fmt(dom.get("rx_dbm")), _fmt(dom.get("tx_dbm")), _fmt(dom.get("temperature_c")),
-            "" if n is None else f"{n['sys_name']} {n['port']}", style=style,
-        )
+            "" if n is None else f"{n['sys_name']} {port_label(n['port'])}",
+        ]
+        if rates is not None:
+            cells += _rate_cells(rates.get(p["name"]))
+        table.add_row(*cells, style=style)
     console.print(table)
     if hardware:
         render_hardware(data["hardware"], console)
+    if spare:
+        console.print(f"{len(spare)} unused port(s), down and not watched (in no inventory link, no watch: "
+                      "pattern, not up in 30 days) — not problems")
     for prob in data["problems"]:
         console.print(f"[red]problem[/] {prob}")
     ssh = data["ssh"]

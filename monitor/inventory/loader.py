@@ -121,7 +121,8 @@ class _Loaded:
         traps, description = rec.boolean("traps", False), rec.text("description")
         self.declare("site", name, rec.where("name"))  # references are checked even when the record is bad
         self.sites.append(
-            (Site(name or "", customer or "", timezone, traps, description), rec.where("customer"))
+            (Site(name or "", customer or "", timezone, traps, description, _patterns(rec, "watch"),
+                  _patterns(rec, "ignore")), rec.where("customer"))
         )
 
     def _snmp(self, name: str, rec: Record) -> None:
@@ -194,6 +195,8 @@ class _Loaded:
             "timeout": rec.seconds("timeout", 2.0),
             "retries": rec.integer("retries", 1, 0),
             "description": rec.text("description"),
+            "watch": _patterns(rec, "watch"),
+            "ignore": _patterns(rec, "ignore"),
         }
         self.declare("device", name, rec.where("name"))
         self.devices.append((given, rec))
@@ -243,6 +246,18 @@ class _Loaded:
             raise InventoryError(self.errors)
         sites = {site.name: site for site, _ in self.sites}
         return Inventory(dict(self.customers), sites, devices, tuple(link for link, _ in self.links))
+
+
+def _patterns(rec: Record, key: str) -> tuple[str, ...]:
+    """A list of port globs (`watch:`/`ignore:`); each must be a non-empty string."""
+    out = []
+    for item, at in rec.items(key):
+        if not isinstance(item, str) or not item.strip():
+            rec.error(at, f"expected a port name or glob such as 'Gi1/0/*', got {kind_of(item)}"
+                      + (" (empty)" if isinstance(item, str) else ""))
+        else:
+            out.append(item.strip())
+    return tuple(out)
 
 
 def _files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[Path]:

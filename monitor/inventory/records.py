@@ -38,6 +38,8 @@ class Site:
     timezone: str = "UTC"
     traps: bool = False
     description: str | None = None
+    watch: tuple[str, ...] = ()  # port globs always watched (see monitor/check/watch.py)
+    ignore: tuple[str, ...] = ()  # port globs never a problem, never an incident (unless in a link)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class Device:
     timeout: float = 2.0
     retries: int = 1
     description: str | None = None
+    watch: tuple[str, ...] = ()  # port globs; the device's own patterns come before its site's
+    ignore: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
