@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Path
 
-from monitor.witness.incidents import Incident
-from monitor.inventory import Device, Inventory, Site
 from monitor.common.names import canonical_port
+from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
+from monitor.inventory import Device, Inventory, Site
 from monitor.state.store import Store
 from monitor.web.auth import Forbidden, Principal
+from monitor.witness.incidents import Incident
 
 
 def can_see(p: Principal, site: Site) -> bool:
@@ -25,21 +26,26 @@ def visible_sites(p: Principal, inv: Inventory) -> list[Site]:
     return sorted((s for s in inv.sites.values() if can_see(p, s)), key=lambda s: s.name)
 
 
-def not_found(what: str) -> HTTPException:
-    return HTTPException(404, f"no such {what}")
+NOT_FOUND = "Nothing here, or nothing you may see."
+
+
+def not_found() -> HTTPException:
+    """The one answer for anything a caller may not see or that does not exist: the same status and words
+    whether it is another customer's site, device, port, incident or configuration, or nothing at all."""
+    return HTTPException(404, NOT_FOUND)
 
 
 def site_or_404(p: Principal, inv: Inventory, name: str) -> Site:
     site = inv.sites.get(name)
     if site is None or not can_see(p, site):
-        raise not_found("site")
+        raise not_found()
     return site
 
 
 def device_or_404(p: Principal, inv: Inventory, name: str, site: str | None = None) -> Device:
     device = inv.devices.get(name)
     if device is None or (site is not None and device.site != site):
-        raise not_found("device")
+        raise not_found()
     site_or_404(p, inv, device.site)
     return device
 
@@ -61,11 +67,14 @@ def incident_visible(p: Principal, inv: Inventory, inc: Incident) -> bool:
 
 
 def incident_or_404(p: Principal, inv: Inventory, store: Store, ref: str) -> Incident:
-    if len(ref) > 32:
-        raise not_found("incident")
-    inc = store.incident(ref)
+    """An incident by the reference a person typed; one that is not a reference at all is simply not found."""
+    try:
+        seq = parse_incident_ref(ref)
+    except BadIncidentRef:
+        raise not_found() from None
+    inc = store.incident(format_incident_ref(seq))
     if inc is None or not incident_visible(p, inv, inc):
-        raise not_found("incident")
+        raise not_found()
     return inc
 
 

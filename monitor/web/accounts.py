@@ -8,26 +8,39 @@ usable link. Every function takes the engine: nothing here keeps state.
 from __future__ import annotations
 
 import functools
-
 import hashlib
 import re
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.common.errors import SaksiError
-from monitor.state.store import _WRITE
+from monitor.state.store import write_transaction
 
 ROLES = ("engineer", "customer")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # the login form's limit: a longer one could never be typed in
+MAX_SESSIONS = 20  # per user or link: the oldest end first (a link opened again and again cannot fill the table)
 _hasher = PasswordHasher()
 
 
@@ -60,6 +73,17 @@ tokens_t = Table(
     Column("label", String(200), nullable=False, default=""),
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
+)
+
+sessions_t = Table(
+    "web_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),  # SHA-256 of the cookie's random id: the table leaks none
+    Column("user_id", Integer, nullable=True, index=True),
+    Column("token_id", String(32), nullable=True, index=True),
+    Column("epoch", Integer, nullable=False, default=0),  # the user's epoch at login
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
 )
 
 settings_t = Table(
@@ -98,13 +122,9 @@ def create_tables(engine: Engine) -> None:
         metadata.create_all(conn)
 
 
-@contextmanager
-def _begin(engine: Engine) -> Iterator[Connection]:
+def _begin(engine: Engine) -> AbstractContextManager[Connection]:
     """A write transaction that takes SQLite's write lock up front, as the state store's own writes do."""
-    with engine.connect() as conn:
-        conn.execution_options(**{_WRITE: True})
-        with conn.begin():
-            yield conn
+    return write_transaction(engine)
 
 
 def secret_key(engine: Engine) -> str:
@@ -130,8 +150,7 @@ def add_user(engine: Engine, name: str, role: str, password: str, customer: str 
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if (role == "customer") != bool(customer):
         raise AccountError("a customer account needs --customer; an engineer account takes none")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    check_password(password, name)
     with _begin(engine) as conn:
         if conn.execute(select(users_t.c.id).where(users_t.c.name == name)).first() is not None:
             raise AccountError(f"user {name!r} already exists")
@@ -142,23 +161,57 @@ def add_user(engine: Engine, name: str, role: str, password: str, customer: str 
     return _user(row)
 
 
+def password_problem(password: str, name: str = "") -> str | None:
+    """Why a password is refused, or None: long enough, not blank, not the user name, not one repeated character.
+
+    >>> password_problem(" " * 10), password_problem("aaaaaaaaaaaa"), password_problem("erin-engineer-pw")
+    ('the password must not be only spaces', 'the password must not be one character repeated', None)
+    >>> password_problem("short")
+    'the password must be at least 10 characters'
+    """
+    if len(password) < MIN_PASSWORD:
+        return f"the password must be at least {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:
+        return f"the password must be at most {MAX_PASSWORD} characters"
+    if not password.strip():
+        return "the password must not be only spaces"
+    if len(set(password)) == 1:
+        return "the password must not be one character repeated"
+    if name and password.strip().casefold() == name.casefold():
+        return "the password must not be the user name"
+    return None
+
+
+def check_password(password: str, name: str = "") -> None:
+    problem = password_problem(password, name)
+    if problem is not None:
+        raise AccountError(problem)
+
+
 def set_password(engine: Engine, name: str, password: str) -> None:
     """A new password ends every open session of the user."""
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters")
+    check_password(password, name)
     with _begin(engine) as conn:
         res = conn.execute(update(users_t).where(users_t.c.name == name).values(
             password_hash=_hasher.hash(password), epoch=users_t.c.epoch + 1))
-    if res.rowcount == 0:
-        raise AccountError(f"no user {name!r}")
+        if res.rowcount == 0:
+            raise AccountError(f"no user {name!r}")
+        _end_sessions_of(conn, name)
 
 
 def set_disabled(engine: Engine, name: str, disabled: bool) -> None:
+    """Disabling ends every open session of the user at once; enabling lets it log in again."""
     with _begin(engine) as conn:
         res = conn.execute(update(users_t).where(users_t.c.name == name).values(
             disabled=disabled, epoch=users_t.c.epoch + 1))
-    if res.rowcount == 0:
-        raise AccountError(f"no user {name!r}")
+        if res.rowcount == 0:
+            raise AccountError(f"no user {name!r}")
+        _end_sessions_of(conn, name)
+
+
+def _end_sessions_of(conn: Connection, name: str) -> None:
+    uid = select(users_t.c.id).where(users_t.c.name == name).scalar_subquery()
+    conn.execute(delete(sessions_t).where(sessions_t.c.user_id == uid))
 
 
 def users(engine: Engine) -> list[User]:
@@ -174,6 +227,8 @@ def user_by_id(engine: Engine, user_id: int) -> User | None:
 
 def authenticate(engine: Engine, name: str, password: str) -> User | None:
     """The user when the password matches and the account is enabled; the work is the same either way."""
+    if len(password) > MAX_PASSWORD:
+        return None
     with engine.connect() as conn:
         row = conn.execute(select(users_t).where(users_t.c.name == name)).first()
     stored = row._mapping["password_hash"] if row is not None else _dummy_hash()
@@ -242,5 +297,63 @@ def revoke_token(engine: Engine, token_id: str) -> None:
     with _begin(engine) as conn:
         res = conn.execute(update(tokens_t).where(tokens_t.c.id == token_id, tokens_t.c.revoked_at.is_(None))
                            .values(revoked_at=time.time()))
-    if res.rowcount == 0:
-        raise AccountError(f"no live token {token_id!r}")
+        if res.rowcount == 0:
+            raise AccountError(f"no live token {token_id!r}")
+        conn.execute(delete(sessions_t).where(sessions_t.c.token_id == token_id))
+
+
+# --- sessions -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user_id: int | None
+    token_id: str | None
+    epoch: int
+    csrf: str
+    expires_at: float
+
+
+def create_session(engine: Engine, max_age_s: float, *, user: User | None = None, token_id: str | None = None,
+                   now: float | None = None) -> tuple[str, Session]:
+    """A new server-side session for a user or a link; returns the random id the cookie carries (only its
+    hash is stored). Expired sessions and a principal's oldest beyond MAX_SESSIONS are dropped here."""
+    now = time.time() if now is None else now
+    sid = secrets.token_urlsafe(32)
+    session = Session(user.id if user else None, token_id, user.epoch if user else 0, secrets.token_urlsafe(24),
+                      now + max_age_s)
+    owner = (sessions_t.c.user_id == session.user_id) if user else (sessions_t.c.token_id == token_id)
+    with _begin(engine) as conn:
+        conn.execute(delete(sessions_t).where(sessions_t.c.expires_at <= now))
+        conn.execute(insert(sessions_t).values(id_hash=_digest(sid), user_id=session.user_id, token_id=token_id,
+                                               epoch=session.epoch, csrf=session.csrf, created_at=now,
+                                               expires_at=session.expires_at))
+        keep = select(sessions_t.c.id_hash).where(owner).order_by(sessions_t.c.created_at.desc()).limit(
+            MAX_SESSIONS).scalar_subquery()
+        conn.execute(delete(sessions_t).where(owner, sessions_t.c.id_hash.not_in(keep)))
+    return sid, session
+
+
+def session_by_id(engine: Engine, sid: str, now: float | None = None) -> Session | None:
+    """The live session a cookie names; None when it ended (logout, disable, password change) or expired."""
+    if not sid or len(sid) > 128:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(select(sessions_t).where(sessions_t.c.id_hash == _digest(sid))).first()
+    if row is None:
+        return None
+    r = row._mapping
+    if r["expires_at"] <= (time.time() if now is None else now):
+        return None
+    return Session(r["user_id"], r["token_id"], int(r["epoch"]), r["csrf"], r["expires_at"])
+
+
+def end_session(engine: Engine, sid: str) -> None:
+    """Logout: the session is gone from the table, so its cookie is worthless even if kept."""
+    with _begin(engine) as conn:
+        conn.execute(delete(sessions_t).where(sessions_t.c.id_hash == _digest(sid)))
+
+
+def session_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(sessions_t)).scalar_one())

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from monitor.witness.incidents import Incident
 from monitor.web import access, optics, views
 from monitor.web.auth import Principal
 from monitor.web.context import web, who
+from monitor.witness.incidents import Incident
 
 router = APIRouter(prefix="/api", tags=["read-only"])
 
@@ -183,7 +183,7 @@ def port_optics(request: Request, device: Annotated[str, access.NamePath],
     snap = w.store.last_snapshots(d.site).get(d.name)
     name = access.port_name([x.name for x in snap.ports] if snap else [], port)
     if snap is None or name is None:
-        raise access.not_found("port")
+        raise access.not_found()
     series = optics.history(w.settings.optics_reader, snap, d.name, name, snap.taken_at - hours * 3600,
                             snap.taken_at, d.site)
     return [ReadingOut(key=s.key, lane=s.lane, unit=s.unit, state=s.state, thresholds={

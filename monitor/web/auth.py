@@ -1,18 +1,17 @@
-"""Who is asking: signed-cookie sessions, bearer tokens for scripts, CSRF for forms, a login rate limit.
+"""Who is asking: server-side sessions, bearer tokens for scripts, CSRF for forms.
 
-A session cookie holds only ids and the CSRF secret, signed (itsdangerous) and time-limited; every
-request re-reads the user or token behind it, so a disabled user, a changed password or a revoked
-link takes effect at once. A customer principal carries its customer (and, for a site-limited link,
-its site); `monitor.web.access` turns that into what it may see.
+A logged-in session lives in the store (`accounts.sessions_t`); its cookie carries only a random id,
+signed (itsdangerous) and time-limited. Logout deletes the row, and disabling a user, changing a
+password or revoking a link deletes the rows of that user or link, so a kept cookie is worthless at
+once. An anonymous visitor's cookie carries only the CSRF secret of the login form (no row: a visitor
+cannot fill the table). A customer principal carries its customer (and, for a site-limited link, its
+site); `monitor.web.access` turns that into what it may see.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,8 @@ from starlette.responses import Response
 from monitor.web import accounts
 
 COOKIE = "saksi_session"
+DEVICE_COOKIE = "saksi_device"
+DEVICE_MAX_AGE_S = 180 * 86400
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
@@ -50,33 +51,50 @@ class Forbidden(Exception):
 
 
 class Sessions:
-    """Signed, time-limited session cookies."""
+    """Server-side sessions named by a signed cookie; anonymous visitors get a signed CSRF secret only."""
 
-    def __init__(self, secret: str, max_age_s: int, secure: bool) -> None:
+    def __init__(self, secret: str, max_age_s: int, secure: bool, engine: Engine) -> None:
         self._signer = URLSafeTimedSerializer(secret, salt="saksi-session")
-        self.max_age_s, self.secure = max_age_s, secure
+        self._devices = URLSafeTimedSerializer(secret, salt="saksi-known-device")
+        self.max_age_s, self.secure, self.engine = max_age_s, secure, engine
 
     def load(self, request: Request) -> dict[str, Any]:
-        """The session of this request (cached on it); empty when there is none or it is not ours."""
+        """The session of this request (cached on it): {"csrf", "sid", "uid"|"tok", "ep"} for a live
+        server-side session, {"csrf"} for an anonymous one, {} when there is none or it ended."""
         cached = getattr(request.state, "session", None)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        raw = request.cookies.get(COOKIE, "")
         data: dict[str, Any] = {}
-        if raw and len(raw) < 4096:
-            try:
-                loaded = self._signer.loads(raw, max_age=self.max_age_s)
-                data = loaded if isinstance(loaded, dict) else {}
-            except BadSignature:
-                data = {}
+        loaded = self._unsign(request.cookies.get(COOKIE, ""))
+        if isinstance(loaded.get("sid"), str):
+            live = accounts.session_by_id(self.engine, loaded["sid"])
+            if live is not None:
+                data = {"sid": loaded["sid"], "csrf": live.csrf, "ep": live.epoch,
+                        **({"uid": live.user_id} if live.user_id is not None else {"tok": live.token_id})}
+        elif isinstance(loaded.get("csrf"), str):
+            data = {"csrf": loaded["csrf"]}
         request.state.session = data
         return data
 
-    def save(self, response: Response, data: dict[str, Any]) -> None:
+    def _unsign(self, raw: str) -> dict[str, Any]:
+        if not raw or len(raw) >= 4096:
+            return {}
+        try:
+            loaded = self._signer.loads(raw, max_age=self.max_age_s)
+        except BadSignature:
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def _save(self, response: Response, data: dict[str, Any]) -> None:
         response.set_cookie(COOKIE, self._signer.dumps(data), max_age=self.max_age_s, httponly=True,
                             samesite="lax", secure=self.secure, path="/")
 
-    def clear(self, response: Response) -> None:
+    def end(self, request: Request, response: Response) -> None:
+        """Logout: the server-side session is deleted (a kept cookie no longer works) and the cookie cleared."""
+        sid = self.load(request).get("sid")
+        if isinstance(sid, str):
+            accounts.end_session(self.engine, sid)
+        request.state.session = {}
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=self.secure)
 
     def csrf(self, request: Request) -> str:
@@ -89,13 +107,41 @@ class Sessions:
         return str(data["csrf"])
 
     def commit(self, request: Request, response: Response) -> None:
-        """Send the session cookie when this request created the session."""
-        if getattr(request.state, "session_dirty", False):
-            self.save(response, self.load(request))
+        """Send the cookie when this request created an anonymous session (a CSRF secret for a form)."""
+        data = self.load(request)
+        if getattr(request.state, "session_dirty", False) and "sid" not in data:
+            self._save(response, {"csrf": data["csrf"]})
 
-    def start(self, response: Response, **ids: Any) -> None:
-        """A fresh session (new CSRF secret) after a login: a session id fixed before login is worthless."""
-        self.save(response, {"csrf": secrets.token_urlsafe(24), **ids})
+    def start(self, request: Request, response: Response, *, user: accounts.User | None = None,
+              token_id: str | None = None) -> None:
+        """A fresh server-side session after a login or a link (a new id and CSRF secret: an id fixed
+        before login is worthless); the request's previous session, if any, ends."""
+        old = self.load(request).get("sid")
+        if isinstance(old, str):
+            accounts.end_session(self.engine, old)
+        sid, session = accounts.create_session(self.engine, self.max_age_s, user=user, token_id=token_id)
+        request.state.session = {"sid": sid, "csrf": session.csrf}
+        self._save(response, {"sid": sid})
+
+    # --- known devices: a browser that logged in as a name before is throttled on its own ---------
+
+    def remember_device(self, response: Response, name: str) -> None:
+        response.set_cookie(DEVICE_COOKIE, self._devices.dumps({"n": name.casefold(), "d": secrets.token_hex(8)}),
+                            max_age=DEVICE_MAX_AGE_S, httponly=True, samesite="strict", secure=self.secure,
+                            path="/login")
+
+    def device(self, request: Request, name: str) -> str | None:
+        """The id of this browser's known-device cookie when it was issued for `name`."""
+        raw = request.cookies.get(DEVICE_COOKIE, "")
+        if not raw or len(raw) > 512:
+            return None
+        try:
+            data = self._devices.loads(raw, max_age=DEVICE_MAX_AGE_S)
+        except BadSignature:
+            return None
+        if isinstance(data, dict) and data.get("n") == name.casefold() and isinstance(data.get("d"), str):
+            return str(data["d"])
+        return None
 
 
 def principal_of(request: Request, engine: Engine, sessions: Sessions) -> Principal | None:
@@ -129,46 +175,3 @@ def check_csrf(request: Request, sessions: Sessions, given: str | None) -> None:
     expected = sessions.load(request).get("csrf")
     if not isinstance(expected, str) or not given or not hmac.compare_digest(expected, given):
         raise Forbidden("the form expired or did not come from this site; reload the page and try again")
-
-
-class LoginLimiter:
-    """At most `attempts` failed logins per window per key (client address, user name); memory is bounded."""
-
-    def __init__(self, attempts: int, window_s: float, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 10_000) -> None:
-        self.attempts, self.window_s, self.clock, self.max_keys = attempts, window_s, clock, max_keys
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, keys: list[str]) -> float | None:
-        """Seconds until one of these keys may try again; None when none is blocked."""
-        now, waits = self.clock(), []
-        for key in keys:
-            q = self._prune(key, now)
-            if q is not None and len(q) >= self.attempts:
-                waits.append(q[0] + self.window_s - now)
-        return max(waits) if waits else None
-
-    def failed(self, keys: list[str]) -> None:
-        now = self.clock()
-        if len(self._failures) >= self.max_keys:
-            for key in list(self._failures):
-                self._prune(key, now)
-            while len(self._failures) >= self.max_keys:  # still full: forget the oldest keys
-                self._failures.pop(next(iter(self._failures)))
-        for key in keys:
-            self._failures.setdefault(key, deque(maxlen=self.attempts)).append(now)
-
-    def succeeded(self, keys: list[str]) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
-
-    def _prune(self, key: str, now: float) -> deque[float] | None:
-        q = self._failures.get(key)
-        if q is None:
-            return None
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        if not q:
-            del self._failures[key]
-            return None
-        return q

@@ -12,12 +12,13 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
-from monitor.inventory import Inventory
 from monitor.common.names import short_port
+from monitor.inventory import Inventory
 from monitor.state.store import Store
 from monitor.web import optics, views
-from monitor.web.auth import LoginLimiter, NotAuthenticated, Principal, Sessions, principal_of
+from monitor.web.auth import NotAuthenticated, Principal, Sessions, principal_of
 from monitor.web.settings import WebSettings
+from monitor.web.throttle import LoginThrottle, Network, Verifier
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -28,7 +29,9 @@ class Web:
     inventory: Inventory
     settings: WebSettings
     sessions: Sessions
-    limiter: LoginLimiter
+    throttle: LoginThrottle
+    verifier: Verifier
+    proxies: tuple[Network, ...]
     templates: Jinja2Templates
 
     def render(self, request: Request, template: str, status: int = 200, /, **values: Any) -> HTMLResponse:

@@ -149,7 +149,7 @@ def chart(series: Series) -> Chart:
         if limit is not None:
             edges.append((limit, below))
     bands = []
-    for (top, level), (bottom, _) in zip(edges, [*edges[1:], (lo, "")]):
+    for (top, level), (bottom, _) in zip(edges, [*edges[1:], (lo, "")], strict=False):
         if top > bottom:
             bands.append(Band(round(y(top), 2), round(y(bottom) - y(top), 2), level))
     t0, t1 = (series.samples[0][0], series.samples[-1][0]) if series.samples else (0.0, 1.0)

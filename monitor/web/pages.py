@@ -9,15 +9,16 @@ from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from monitor.alerts.people import Desk, PeopleError
-from monitor.witness.incidents import Incident
 from monitor.model import Snapshot
 from monitor.web import access, accounts, views
-from monitor.web.auth import check_csrf
+from monitor.web.auth import check_csrf, principal_of
 from monitor.web.context import Web, web, who
+from monitor.web.throttle import Busy, Refused, client_address
+from monitor.witness.incidents import Incident
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,8 +40,10 @@ def _safe_next(target: str) -> str:
     return target
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _client(request: Request, w: Web) -> str:
+    """The client's address; X-Forwarded-For counts only when the peer is a configured proxy."""
+    peer = request.client.host if request.client else "unknown"
+    return client_address(peer, request.headers.get("x-forwarded-for"), w.proxies)
 
 
 @router.get("/login")
@@ -48,49 +51,87 @@ def login_form(request: Request, next: Annotated[str, Query(max_length=500)] = "
     return web(request).render(request, "login.html", next=_safe_next(next))
 
 
+def _throttle_keys(request: Request, w: Web, name: str) -> list[str]:
+    """Whose attempts these are: a known device for this name counts on its own; any other browser
+    counts against the name and against its address."""
+    device = w.sessions.device(request, name)
+    if device is not None:
+        return [f"dev:{device}"]
+    return [f"ip:{_client(request, w)}", f"user:{name.casefold()}"]
+
+
 @router.post("/login")
 def login(request: Request, csrf_token: Csrf = "", name: Annotated[str, Form(max_length=64)] = "",
-          password: Annotated[str, Form(max_length=1024)] = "",
+          password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD)] = "",
           next: Annotated[str, Form(max_length=500)] = "/sites") -> Response:
     w = web(request)
     check_csrf(request, w.sessions, csrf_token)
-    keys = [f"ip:{_client(request)}", f"user:{name.casefold()}"]
-    wait = w.limiter.retry_after(keys)
-    if wait is not None:
-        page = w.render(request, "login.html", 429, next=_safe_next(next), name=name,
-                        error=f"Too many failed logins. Try again in {int(wait) + 1} seconds.")
+    keys = _throttle_keys(request, w, name)
+    try:
+        w.throttle.attempt(keys)  # recorded before the password is checked: concurrent attempts count
+        with w.verifier.slot():
+            user = accounts.authenticate(w.store.engine, name, password)
+    except (Refused, Busy) as exc:
+        wait = exc.retry_after if isinstance(exc, Refused) else 5.0
+        page = w.render(request, "login.html", 429 if isinstance(exc, Refused) else 503, next=_safe_next(next),
+                        name=name, error=f"Too many login attempts. Try again in {int(wait) + 1} seconds.")
         page.headers["Retry-After"] = str(int(wait) + 1)
         return page
-    user = accounts.authenticate(w.store.engine, name, password)
     if user is None:
-        w.limiter.failed(keys)
         return w.render(request, "login.html", 401, next=_safe_next(next), name=name,
                         error="Wrong user name or password.")
-    w.limiter.succeeded(keys)
+    w.throttle.succeeded(keys)
     response = RedirectResponse(_safe_next(next), 303)
-    w.sessions.start(response, uid=user.id, ep=user.epoch)
+    w.sessions.start(request, response, user=user)
+    w.sessions.remember_device(response, name)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Csrf = "") -> Response:
+    """The session ends on the server: a copy of the cookie kept elsewhere no longer works."""
     w = web(request)
     check_csrf(request, w.sessions, csrf_token)
     response = RedirectResponse("/login", 303)
-    w.sessions.clear(response)
+    w.sessions.end(request, response)
+    return response
+
+
+TokenPath = Annotated[str, Path(max_length=128)]
+
+
+def _link(w: Web, token: str) -> accounts.Token:
+    found = accounts.token_by_secret(w.store.engine, token)
+    if found is None:
+        raise access.not_found()
+    return found
+
+
+def _open_link(request: Request, w: Web, found: accounts.Token) -> Response:
+    response = RedirectResponse(f"/sites/{quote(found.site, safe='')}" if found.site else "/sites", 303)
+    w.sessions.start(request, response, token_id=found.id)
     return response
 
 
 @router.get("/t/{token}")
-def read_only_link(request: Request, token: Annotated[str, Path(max_length=128)]) -> Response:
-    """A customer's bookmarkable read-only link: it opens a session bound to the token (revocable)."""
+def read_only_link(request: Request, token: TokenPath) -> Response:
+    """A customer's bookmarkable read-only link: it opens a session bound to the token (revocable). It
+    never replaces someone's logged-in session by itself (a GET can be forged): that takes a confirmed POST."""
     w = web(request)
-    found = accounts.token_by_secret(w.store.engine, token)
-    if found is None:
-        raise HTTPException(404, "this link is unknown or was revoked")
-    response = RedirectResponse(f"/sites/{quote(found.site, safe='')}" if found.site else "/sites", 303)
-    w.sessions.start(response, tok=found.id)
-    return response
+    found = _link(w, token)
+    current = principal_of(request, w.store.engine, w.sessions)
+    if current is None or current.name == f"link {found.id}":
+        return _open_link(request, w, found)
+    request.state.principal = current
+    return w.render(request, "link.html", token=token, site=found.site)
+
+
+@router.post("/t/{token}")
+def read_only_link_confirmed(request: Request, token: TokenPath, csrf_token: Csrf = "") -> Response:
+    """The person who was logged in chose to leave their session for the link's read-only view."""
+    w = web(request)
+    check_csrf(request, w.sessions, csrf_token)
+    return _open_link(request, w, _link(w, token))
 
 
 @router.get("/")
@@ -216,12 +257,12 @@ def resolve(request: Request, ref: Ref, csrf_token: Csrf = "",
 
 
 @router.get("/sites/{site}/config")
-def config_page(request: Request, site: Name) -> HTMLResponse:
+def config_page(request: Request, site: Name, page: PageNo = 1) -> HTMLResponse:
     p, w = who(request), web(request)
     s = access.site_or_404(p, w.inventory, site)
     devices = sorted(d.name for d in w.inventory.devices_at(site))
-    return w.render(request, "config.html", site=s, changes=views.config_log(site, devices, w.settings.config_root),
-                    tz=s.timezone)
+    changes, more = views.config_log(site, devices, w.settings.config_root, page, w.settings.config_page_size)
+    return w.render(request, "config.html", site=s, changes=changes, page=page, more=more, tz=s.timezone)
 
 
 @router.get("/sites/{site}/config/{device}/{commit}.diff")
@@ -230,10 +271,9 @@ def config_diff(request: Request, site: Name, device: Name,
     """One configuration change as a unified diff, for download (redacted when it was recorded)."""
     p, w = who(request), web(request)
     d = access.device_or_404(p, w.inventory, device, site)
-    found = next((c for c in views.config_log(site, [d.name], w.settings.config_root, limit=10_000)
-                  if c.commit == commit), None)
+    found = views.config_change(site, d.name, commit, w.settings.config_root)
     if found is None:
-        raise access.not_found("configuration version")
+        raise access.not_found()
     filename = re.sub(r"[^A-Za-z0-9._-]", "_", f"{d.name}-{commit[:10]}.diff")
     return PlainTextResponse(found.diff or "(first recorded version: nothing to compare with)\n",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"'})

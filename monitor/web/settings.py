@@ -16,9 +16,13 @@ class WebSettings:
     secret_key: str | None = None
     session_max_age_s: int = 12 * 3600
     cookie_secure: bool = False  # True behind TLS (the cookie is then never sent over plain HTTP)
-    login_attempts: int = 5  # failed logins allowed per window, per client address and per user name
-    login_window_s: float = 300.0
+    login_free_attempts: int = 5  # attempts per user name before each one must wait
+    login_free_per_address: int = 20  # attempts per client address (an office behind one NAT shares it)
+    login_max_delay_s: float = 30.0  # the wait doubles from 1 s up to this: slows guessing, never locks out
+    login_concurrency: int = 2  # password checks (argon2, 64 MiB each) running at once
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For is believed (default none)
     max_body_bytes: int = 64 * 1024
+    config_page_size: int = 20  # configuration versions per page (each one diffed on display)
     config_root: Path | None = None  # config history repositories (default: $SAKSI_CONFIG_HISTORY or var/)
     optics_reader: PointReader | None = None  # the time-series reader; None: the store's last snapshots
     optics_window_s: float = 7 * 86400.0  # how far back the optics charts look

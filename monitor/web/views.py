@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.confighist.history import ConfigHistory, ConfigHistoryError, unified
-from monitor.witness.incidents import SEVERITIES, Incident
+from monitor.common.names import canonical_port, short_port
+from monitor.confighist.history import ConfigHistory, ConfigHistoryError, ConfigVersion, unified
 from monitor.inventory import Device, Inventory, Site
 from monitor.model import Snapshot
-from monitor.common.names import canonical_port, short_port
 from monitor.timeseries.reader import PointReader
 from monitor.web import optics
+from monitor.witness.incidents import SEVERITIES, Incident
 
 log = logging.getLogger(__name__)
 
@@ -268,9 +268,7 @@ def port_rows(snap: Snapshot | None) -> list[PortRow]:
 
 
 def incident_state(inc: Incident) -> str:
-    if not inc.open:
-        return "resolved"
-    return "acknowledged" if inc.acked_at is not None else "open"
+    return inc.state  # the one state the CLI and the API show too (monitor.witness.incidents)
 
 
 def matches(inc: Incident, q: str) -> bool:
@@ -297,26 +295,52 @@ class ConfigChange:
     lines: list[tuple[str, str]] = field(default_factory=list)  # (css class, text) for display
 
 
-def config_log(site: str, devices: list[str], root: Path | None, limit: int = 50) -> list[ConfigChange]:
-    """Every device's configuration versions with their diffs, newest first (already redacted when stored)."""
-    out: list[ConfigChange] = []
+def config_log(site: str, devices: list[str], root: Path | None, page: int = 1,
+               per_page: int = 20) -> tuple[list[ConfigChange], bool]:
+    """One page of the devices' configuration versions, newest first, and whether older ones exist. Only
+    the versions on the page are read and diffed: the work of a page does not grow with the history."""
     history = ConfigHistory(site, root)
     try:
+        entries: list[tuple[ConfigVersion | None, ConfigVersion]] = []
         for device in devices:
-            try:
-                versions = history.versions(device)
-            except (ConfigHistoryError, KeyError, OSError) as exc:
-                log.warning("config history of %s: %s", device, exc)
-                continue
-            for prev, ver in zip([None, *versions[:-1]], versions):
-                diff = "" if prev is None else unified(history.text(prev), history.text(ver),
-                                                        f"{device} {prev.short}", f"{device} {ver.short}")
-                out.append(ConfigChange(device, ver.commit, ver.at, ver.source, diff, prev is None,
-                                        [(_diff_class(line), line) for line in diff.splitlines()]))
+            versions = _versions(history, device)
+            entries += zip([None, *versions[:-1]], versions, strict=False)
+        entries.sort(key=lambda e: e[1].at, reverse=True)
+        start = (page - 1) * per_page
+        return [_change(history, prev, ver) for prev, ver in entries[start:start + per_page]], (
+            len(entries) > start + per_page)
     finally:
         history.close()
-    out.sort(key=lambda c: c.at, reverse=True)
-    return out[:limit]
+
+
+def config_change(site: str, device: str, commit: str, root: Path | None) -> ConfigChange | None:
+    """One version of a device by its commit, diffed against the version before it only; None when the
+    device has no such version."""
+    history = ConfigHistory(site, root)
+    try:
+        versions = _versions(history, device)
+        for prev, ver in zip([None, *versions[:-1]], versions, strict=False):
+            if ver.commit == commit:
+                return _change(history, prev, ver)
+        return None
+    finally:
+        history.close()
+
+
+def _versions(history: ConfigHistory, device: str) -> list[ConfigVersion]:
+    try:
+        return history.versions(device)
+    except (ConfigHistoryError, KeyError, OSError) as exc:
+        log.warning("config history of %s: %s", device, exc)
+        return []
+
+
+def _change(history: ConfigHistory, prev: ConfigVersion | None, ver: ConfigVersion) -> ConfigChange:
+    d = ver.device
+    diff = "" if prev is None else unified(history.text(prev), history.text(ver), f"{d} {prev.short}",
+                                           f"{d} {ver.short}")
+    return ConfigChange(d, ver.commit, ver.at, ver.source, diff, prev is None,
+                        [(_diff_class(line), line) for line in diff.splitlines()])
 
 
 def _diff_class(line: str) -> str:

@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from monitor.confighist.history import ConfigHistory
-from monitor.witness.incidents import Incident
 from monitor.inventory import Inventory, load_inventory
 from monitor.lab import runner, scenario
 from monitor.model import Snapshot
@@ -27,6 +26,7 @@ from monitor.timeseries.embedded import EmbeddedStore
 from monitor.timeseries.points import snapshot_points
 from monitor.web import WebSettings, accounts
 from monitor.web.server import server
+from monitor.witness.incidents import Incident
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "tests" / "scenarios" / "sfp-moved-on-core.yaml"

@@ -14,8 +14,8 @@ from starlette.routing import Mount
 
 from tests.web.conftest import SITE_A, SITE_B, Lab, csrf_of, login
 
-PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/t/{token}"), ("GET", "/static")}
-CUSTOMER_MAY_POST = {"/login", "/logout"}  # their own session only: nothing of the monitor changes
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/t/{token}"), ("POST", "/t/{token}"), ("GET", "/static")}
+CUSTOMER_MAY_POST = {"/login", "/logout", "/t/{token}"}  # their own session only: nothing of the monitor changes
 REFUSED = {401, 403, 404}
 QUERY = {"port": "Gi1/0/50"}  # values for required query parameters, by name
 

@@ -74,7 +74,7 @@ def test_customer_follows_the_sfp_incident_and_sees_nothing_else(browser: object
     timeline = page.locator("ol.timeline")
     steps = [li.inner_text() for li in timeline.locator("li").all()]
     assert len(steps) == len(lab.incident_a.evidence) >= 2
-    for step, e in zip(steps, lab.incident_a.evidence):  # in order, each with what, where and when
+    for step, e in zip(steps, lab.incident_a.evidence, strict=True):  # in order, each with what, where and when
         assert words(e["what"]) in step and e["device"] in step, (step, e)
         assert local(e["at"], "Europe/Helsinki")[1] in step  # the site's time zone
     assert any("Gi1/0/49" in s and "down" in s.lower() for s in steps), steps

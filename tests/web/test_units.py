@@ -1,8 +1,11 @@
-"""The web view's pure parts: charts against thresholds, the optics sources, the login limiter, accounts."""
+"""The web view's pure parts: charts against thresholds, the optics sources, the login throttle, accounts and
+sessions."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ from monitor.model import Thresholds
 from monitor.state.store import Store
 from monitor.timeseries.reader import Row
 from monitor.web import accounts, optics, views
-from monitor.web.auth import LoginLimiter
+from monitor.web.throttle import LoginThrottle, Refused, Verifier, client_address, networks
 
 TH = Thresholds(-20.0, -19.0, -3.0, -2.0)
 
@@ -73,20 +76,135 @@ def test_times_are_shown_in_the_sites_zone() -> None:
     assert views.local(None, "UTC") == ("", "-")
 
 
-def test_login_limiter_blocks_then_forgets() -> None:
+def _throttle(now: list[float], **kw: float) -> LoginThrottle:
+    return LoginThrottle(**{"free": 3, "base_s": 1.0, "max_delay_s": 30.0, "forget_s": 600.0, "max_keys": 6,
+                            "free_per_address": 3, **kw}, clock=lambda: now[0])  # type: ignore[arg-type]
+
+
+def test_throttle_slows_guessing_progressively_and_never_for_long() -> None:
     now = [0.0]
-    limiter = LoginLimiter(3, 60.0, clock=lambda: now[0], max_keys=4)
+    t = _throttle(now)
     keys = ["ip:1", "user:a"]
     for _ in range(3):
-        assert limiter.retry_after(keys) is None
-        limiter.failed(keys)
-    assert limiter.retry_after(keys) == 60.0
-    assert limiter.retry_after(["user:a"]) == 60.0 and limiter.retry_after(["ip:2"]) is None
-    now[0] = 61.0
-    assert limiter.retry_after(keys) is None
-    for n in range(10):  # a flood of new keys stays bounded
-        limiter.failed([f"ip:{n}"])
-    assert len(limiter._failures) <= 4
+        t.attempt(keys)  # the free ones, back to back
+    waits = []
+    for _ in range(12):
+        with pytest.raises(Refused) as refused:
+            t.attempt(keys)
+        waits.append(refused.value.retry_after)
+        now[0] += refused.value.retry_after
+        t.attempt(keys)
+    assert waits[:5] == [1.0, 2.0, 4.0, 8.0, 16.0]  # doubling...
+    assert max(waits) == 30.0  # ...never more than max_delay_s: the right password is never locked out for long
+    assert t.waiting("ip:2") == 0.0 and t.waiting("user:b") == 0.0  # others are not held back
+    t.succeeded(keys)
+    t.attempt(keys)  # the right password: a fresh start
+    now[0] += 10_000
+    assert t.waiting("user:a") == 0.0
+
+
+def test_throttle_counts_attempts_before_they_are_checked() -> None:
+    """Issue 16 #4: the old limiter counted only finished failures, so 20 concurrent guesses all ran."""
+    now = [0.0]
+    t = _throttle(now)
+    passed, refused = 0, 0
+    for _ in range(20):  # 20 attempts whose checks have not finished yet
+        try:
+            t.attempt(["ip:1", "user:a"])
+            passed += 1
+        except Refused:
+            refused += 1
+    assert (passed, refused) == (3, 17)
+
+
+def test_throttle_never_forgets_a_delayed_name_when_its_table_fills() -> None:
+    """Issue 16 #7: a full table dropped the oldest keys, blocked or not."""
+    now = [0.0]
+    t = _throttle(now)
+    for _ in range(5):
+        with contextlib.suppress(Refused):
+            t.attempt(["user:victim"])
+    assert t.waiting("user:victim") > 0
+    for n in range(1000):  # a flood of fresh names
+        t.attempt([f"user:flood{n}"])
+        assert len(t) <= 6
+    assert t.waiting("user:victim") > 0
+
+
+@pytest.mark.parametrize(("peer", "header", "trusted", "client"), [
+    ("203.0.113.9", "1.2.3.4", (), "203.0.113.9"),  # default: no proxy is trusted
+    ("10.0.0.1", "1.2.3.4", (), "10.0.0.1"),
+    ("10.0.0.1", "1.2.3.4", ("10.0.0.0/8",), "1.2.3.4"),
+    ("10.0.0.1", "9.9.9.9, 1.2.3.4, 10.0.0.2", ("10.0.0.0/8",), "1.2.3.4"),  # a chain of proxies
+    ("10.0.0.1", "not-an-address", ("10.0.0.0/8",), "10.0.0.1"),
+    ("203.0.113.9", "1.2.3.4", ("10.0.0.0/8",), "203.0.113.9"),  # a client cannot pose as the proxy
+])
+def test_forwarded_addresses_count_only_from_configured_proxies(peer: str, header: str,
+                                                                 trusted: tuple[str, ...], client: str) -> None:
+    assert client_address(peer, header, networks(trusted)) == client
+
+
+def test_verifier_runs_at_most_its_slots_at_once() -> None:
+    v = Verifier(2, wait_s=60)
+    release = threading.Event()
+
+    def check() -> None:
+        with v.slot():
+            release.wait(timeout=60)
+
+    threads = [threading.Thread(target=check) for _ in range(6)]
+    for th in threads:
+        th.start()
+    for _ in range(2000):  # until both slots are taken (the other four wait for one)
+        if v.running == 2:
+            break
+        release.wait(0.01)
+    assert v.running == 2 and v.checks == 2
+    release.set()
+    for th in threads:
+        th.join(timeout=60)
+    assert (v.peak, v.checks, v.running) == (2, 6, 0)
+
+
+@pytest.mark.parametrize("password", [" " * 10, "\t" * 12, "a" * 12, "short", "x" * 1025])
+def test_weak_passwords_are_refused(tmp_path: Path, password: str) -> None:
+    """Issue 16 #10: a password of 10 spaces was accepted for an engineer."""
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        accounts.create_tables(store.engine)
+        with pytest.raises(accounts.AccountError):
+            accounts.add_user(store.engine, "erin", "engineer", password)
+        accounts.add_user(store.engine, "erin", "engineer", "a good long one")
+        with pytest.raises(accounts.AccountError):
+            accounts.set_password(store.engine, "erin", password)
+        assert accounts.password_problem("erin.smith1", "erin.smith1") == "the password must not be the user name"
+
+
+def test_sessions_end_on_logout_disable_password_change_and_revoke(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        e = store.engine
+        accounts.create_tables(e)
+        u = accounts.add_user(e, "nina", "customer", "correct horse", customer="acme")
+        live = [accounts.create_session(e, 3600, user=u)[0] for _ in range(3)]
+        assert all(accounts.session_by_id(e, sid) is not None for sid in live)
+        accounts.end_session(e, live[0])
+        assert accounts.session_by_id(e, live[0]) is None and accounts.session_by_id(e, live[1]) is not None
+        accounts.set_password(e, "nina", "a new password")
+        assert all(accounts.session_by_id(e, sid) is None for sid in live)
+        sid = accounts.create_session(e, 3600, user=accounts.user_by_id(e, u.id))[0]
+        accounts.set_disabled(e, "nina", True)
+        assert accounts.session_by_id(e, sid) is None
+        token, _ = accounts.add_token(e, "acme")
+        sid = accounts.create_session(e, 3600, token_id=token.id)[0]
+        assert accounts.session_by_id(e, sid) is not None
+        accounts.revoke_token(e, token.id)
+        assert accounts.session_by_id(e, sid) is None
+        old = accounts.create_session(e, 60, token_id="tok-x", now=0.0)[0]
+        assert accounts.session_by_id(e, old, now=61.0) is None  # expired
+        for _ in range(accounts.MAX_SESSIONS + 10):  # a link opened again and again
+            accounts.create_session(e, 3600, token_id="tok-y")
+        assert accounts.session_count(e) <= accounts.MAX_SESSIONS + 1
+        with e.connect() as conn:
+            assert not any(sid in str(r) for r in conn.execute(accounts.sessions_t.select()).all())
 
 
 def test_accounts_hash_with_argon2_and_refuse_bad_input(tmp_path: Path) -> None:
