@@ -1,15 +1,16 @@
 """What people do to an incident: acknowledge, assign, escalate, add a note, resolve.
 
-Each action is one transaction on the incident's alert state, recorded as a decision with its
-author, and mirrored onto the stored incident at once (so `saksi incident show` says it). Messages
-that follow (an escalation, a resolution) are sent by the daemon's pipeline on its next tick: it
-finds the `pending` transition, and the notification log makes sure it goes out once.
+Each action is one transaction on the people's side of the incident (its alert state), recorded as a
+decision with its author. Correlation never writes those fields and the store joins them on read, so
+`saksi incident show` says it at once and the daemon's next write of the incident cannot undo it.
+Messages that follow (an escalation, a resolution) are sent by the daemon's pipeline on its next tick:
+it finds the `pending` transition, and the notification log makes sure it goes out once.
 """
 
 from __future__ import annotations
 
 from monitor.alerts.config import AlertingConfig
-from monitor.alerts.model import AlertRow, Decision, apply_people
+from monitor.alerts.model import AlertRow, Decision
 from monitor.alerts.state import AlertState
 from monitor.common.errors import SaksiError
 from monitor.witness.incidents import Incident
@@ -48,11 +49,6 @@ class Desk:
             raise PeopleError(f"unknown person {name!r}; the alerting configuration has: "
                               f"{', '.join(sorted(self.config.people)) or 'nobody'}")
 
-    def _commit(self, key: str, inc: Incident | None, row: AlertRow) -> AlertRow:
-        if inc is not None and apply_people(inc, row):
-            self.store.upsert_incident(inc)
-        return row
-
     def ack(self, ref: str, by: str, now: float, note: str = "") -> AlertRow:
         key, inc, _ = self._open(ref)
 
@@ -66,7 +62,7 @@ class Desk:
                 r.notes.append({"at": now, "author": by, "text": note})
 
         row, _ = self.state.update(key, inc.site if inc else "", change)
-        return self._commit(key, inc, row)
+        return row
 
     def assign(self, ref: str, person: str, by: str, now: float) -> AlertRow:
         self._person(person)
@@ -80,7 +76,7 @@ class Desk:
             r.record([Decision(STAGE, f"assigned_by:{by}", f"{before} -> {person}").record(now)])
 
         row, _ = self.state.update(key, inc.site if inc else "", change)
-        return self._commit(key, inc, row)
+        return row
 
     def escalate(self, ref: str, by: str, now: float) -> AlertRow:
         if self.config is None:
@@ -103,7 +99,7 @@ class Desk:
             r.record([Decision(STAGE, f"escalated_by:{by}", f"tier {tier}: {who}").record(now)])
 
         row, _ = self.state.update(key, inc.site if inc else "", change)
-        return self._commit(key, inc, row)
+        return row
 
     def note(self, ref: str, by: str, text: str, now: float) -> AlertRow:
         if not text.strip():
@@ -111,7 +107,7 @@ class Desk:
         key, inc, _ = self._find(ref)
         row, _ = self.state.update(key, inc.site if inc else "",
                                    lambda r: r.notes.append({"at": now, "author": by, "text": text.strip()}))
-        return self._commit(key, inc, row)
+        return row
 
     def resolve(self, ref: str, by: str, now: float, text: str = "") -> AlertRow:
         key, inc, _ = self._open(ref)
@@ -124,4 +120,4 @@ class Desk:
                 r.notes.append({"at": now, "author": by, "text": text})
 
         row, _ = self.state.update(key, inc.site if inc else "", change)
-        return self._commit(key, inc, row)
+        return row

@@ -72,9 +72,8 @@ def transition(inc: Incident, row: AlertRow, route: Route, tiers: int, now: floa
 class Pipeline:
     """Runs incidents through the stages; thread-safe (the daemon records polls from worker threads)."""
 
-    def __init__(self, config: AlertingConfig, state: AlertState, workers: Workers,
-                 save: Callable[[Incident], Any] | None = None) -> None:
-        self.config, self.state, self.workers, self.save = config, state, workers, save
+    def __init__(self, config: AlertingConfig, state: AlertState, workers: Workers) -> None:
+        self.config, self.state, self.workers = config, state, workers
         self.stages: list[Stage] = []
         self.tracked: dict[str, Incident] = {}
         self.sent: list[dict[str, Any]] = []  # every notification decided, in order (lab and tests)
@@ -196,8 +195,9 @@ class Pipeline:
         self._mirror(inc, row)
 
     def _mirror(self, inc: Incident, row: AlertRow) -> None:
-        if apply_people(inc, row) and self.save is not None and inc.id:
-            self.save(inc)
+        """The people's fields onto the incident in memory (messages show them); the store joins its own
+        copy on read, so nothing is written back."""
+        apply_people(inc, row)
 
     def _note(self, ref: str, decision: Decision, now: float) -> None:
         """Add one decision to an incident's alert state (and to the incident, when it is tracked)."""
@@ -265,12 +265,12 @@ class Pipeline:
 
 
 def build_pipeline(config: AlertingConfig, store: Store, *, history_root: Path | None = None,
-                   save: Callable[[Incident], Any] | None = None, transport: Transport | None = None,
+                   transport: Transport | None = None,
                    fmt: Callable[[float], str] = lambda t: f"t={t:g}s", member: str = "") -> Pipeline:
     """The whole chain, composed here and nowhere else (`member`: this process's cluster name)."""
     state = AlertState(store, member)
     workers = Workers(transport or AppriseTransport())
-    pipeline = Pipeline(config, state, workers, save=save)
+    pipeline = Pipeline(config, state, workers)
     stages: Sequence[Stage] = (
         Inhibit(pipeline.open_incidents),
         Silence(state.windows, config),

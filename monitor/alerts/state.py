@@ -1,5 +1,6 @@
-"""The alerting tables, beside the state store's own: alert state per incident, the notification log,
-the delivery outbox, maintenance windows, the on-call rotation and who is away.
+"""The alerting tables, beside the state store's own: alert state per incident (the people's side of the
+incident record, `monitor.state.store.people_t`), the notification log, the delivery outbox, maintenance
+windows, the on-call rotation and who is away.
 
 Same engine, same transactions as monitor.state.store (SQLAlchemy Core, portable types: the schema runs on
 PostgreSQL as well). Every read-modify-write is one write transaction, so two daemons, or a daemon and
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    JSON,
     Column,
     Connection,
     Float,
@@ -39,20 +39,13 @@ from sqlalchemy.exc import IntegrityError
 from monitor.alerts.config import Team
 from monitor.alerts.model import AlertRow
 from monitor.alerts.oncall import pick
-from monitor.state.store import Store
+from monitor.state.store import Store, people_t
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 metadata = MetaData()
 
-alert_incidents = Table(
-    "alert_incidents", metadata,
-    Column("ref", String, primary_key=True),  # the incident's reference (SAK-000123)
-    Column("site", String, nullable=False, index=True),
-    Column("owner", String, nullable=True, index=True),  # one column: one owner
-    Column("version", Integer, nullable=False),
-    Column("data", JSON, nullable=False),
-)
+alert_incidents = people_t  # the people's side of each incident: defined with the store, which joins it on read
 nflog = Table(
     "alert_nflog", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
@@ -168,7 +161,7 @@ class AlertState:
     # --- alert state per incident ---------------------------------------------------------------
 
     def get(self, ref: str) -> AlertRow | None:
-        with self.store._read() as conn:
+        with self.store.read() as conn:
             r = conn.execute(select(alert_incidents.c.data).where(alert_incidents.c.ref == ref)).first()
         return None if r is None else AlertRow.from_json(r.data)
 
@@ -176,7 +169,7 @@ class AlertState:
         wanted = sorted(set(refs))
         if not wanted:
             return {}
-        with self.store._read() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(select(alert_incidents.c.data).where(alert_incidents.c.ref.in_(wanted))).all()
         return {r.data["ref"]: AlertRow.from_json(r.data) for r in rows}
 
@@ -184,7 +177,7 @@ class AlertState:
         """Read, change and write one incident's alert state in one transaction."""
         for attempt in range(3):
             try:
-                with self.store._write() as conn:
+                with self.store.write() as conn:
                     row = self._load(conn, ref, site)
                     out = fn(row)
                     self._save(conn, row)
@@ -205,7 +198,7 @@ class AlertState:
         one sends and the other finds either the log row or a newer state.
         """
         try:
-            with self.store._write() as conn:
+            with self.store.write() as conn:
                 conn.execute(insert(nflog).values(ref=ref, transition=transition, generation=generation,
                                                   at=at, reason=reason))
                 row = self._load(conn, ref, site)
@@ -218,7 +211,7 @@ class AlertState:
             return None
 
     def notified(self, ref: str) -> list[dict[str, Any]]:
-        with self.store._read() as conn:
+        with self.store.read() as conn:
             q = select(nflog).where(nflog.c.ref == ref).order_by(nflog.c.seq)
             rows = conn.execute(q).mappings().all()
         return [dict(r) for r in rows]
@@ -226,7 +219,7 @@ class AlertState:
     def assign(self, ref: str, site: str, team: Team, tier: int, now: float, keep: bool,
                away: set[str]) -> Assignment:
         """Give the incident one owner from a tier, round-robin, in one transaction with the rotation."""
-        with self.store._write() as conn:
+        with self.store.write() as conn:
             row = self._load(conn, ref, site)
             if keep and row.owner is not None:
                 return Assignment(row, row.owner, [], True)
@@ -263,7 +256,7 @@ class AlertState:
 
     def add_window(self, site: str | None, device: str | None, port: str | None, starts_at: float,
                    ends_at: float, reason: str, by: str, now: float) -> Window:
-        with self.store._write() as conn:
+        with self.store.write() as conn:
             res = conn.execute(insert(maintenance).values(
                 site=site, device=device, port=port, starts_at=starts_at, ends_at=ends_at, reason=reason,
                 created_by=by, created_at=now))
@@ -277,12 +270,12 @@ class AlertState:
             q = q.where(maintenance.c.removed_at.is_(None))
             if now is not None:
                 q = q.where(maintenance.c.ends_at > now)
-        with self.store._read() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(q).mappings().all()
         return [Window(**dict(r)) for r in rows]
 
     def remove_window(self, wid: int, now: float) -> bool:
-        with self.store._write() as conn:
+        with self.store.write() as conn:
             res = conn.execute(update(maintenance).where(and_(maintenance.c.id == wid,
                                                               maintenance.c.removed_at.is_(None)))
                                .values(removed_at=now))
@@ -291,18 +284,18 @@ class AlertState:
     # --- who is away ------------------------------------------------------------------------------
 
     def set_away(self, person: str, until: float | None, reason: str, now: float) -> None:
-        with self.store._write() as conn:
+        with self.store.write() as conn:
             conn.execute(delete(away_t).where(away_t.c.person == person))
             conn.execute(insert(away_t).values(person=person, until=until, reason=reason, since=now))
 
     def back(self, person: str) -> bool:
-        with self.store._write() as conn:
+        with self.store.write() as conn:
             return conn.execute(delete(away_t).where(away_t.c.person == person)).rowcount == 1
 
     def away(self, now: float) -> dict[str, dict[str, Any]]:
         """People away at `now`: name -> {until, reason, since}."""
         q = select(away_t).where(or_(away_t.c.until.is_(None), away_t.c.until > now))
-        with self.store._read() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(q.order_by(away_t.c.person)).mappings().all()
         return {r["person"]: {"until": r["until"], "reason": r["reason"], "since": r["since"]} for r in rows}
 
@@ -310,18 +303,18 @@ class AlertState:
 
     def enqueue(self, ref: str, transition: str, targets: list[str], title: str, body: str,
                 now: float) -> list[int]:
-        with self.store._write() as conn:
+        with self.store.write() as conn:
             return [_pk(conn.execute(insert(outbox).values(
                 ref=ref, transition=transition, target=t, title=title, body=body, status="sending",
                 attempts=0, next_at=None, error="", created_at=now, sender=self.member))) for t in targets]
 
     def delivery(self, seq: int) -> Delivery | None:
-        with self.store._read() as conn:
+        with self.store.read() as conn:
             r = conn.execute(select(outbox).where(outbox.c.seq == seq)).mappings().first()
         return None if r is None else _delivery(r)
 
     def set_delivery(self, seq: int, **values: Any) -> None:
-        with self.store._write() as conn:
+        with self.store.write() as conn:
             conn.execute(update(outbox).where(outbox.c.seq == seq).values(**values))
 
     def deliveries(self, ref: str | None = None, status: Iterable[str] = ()) -> list[Delivery]:
@@ -330,7 +323,7 @@ class AlertState:
             q = q.where(outbox.c.ref == ref)
         if status:
             q = q.where(outbox.c.status.in_(list(status)))
-        with self.store._read() as conn:
+        with self.store.read() as conn:
             return [_delivery(r) for r in conn.execute(q).mappings().all()]
 
     def interrupted(self) -> int:
@@ -347,7 +340,7 @@ class AlertState:
                                "interrupted: its member stopped")
 
     def _interrupt(self, which: Any, why: str) -> int:
-        with self.store._write() as conn:
+        with self.store.write() as conn:
             return conn.execute(update(outbox).where(and_(outbox.c.status == "sending", which)).values(
                 status="failed", error=why, next_at=None, attempts=outbox.c.attempts + 1)).rowcount
 

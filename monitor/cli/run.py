@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
                 sys.stderr.write("saksi: --once polls every device itself; it does not join a cluster\n")
                 raise typer.Exit(2)
         pipeline = None if alert_config is None else build_pipeline(
-            alert_config, store, history_root=default_root(), save=store.upsert_incident, fmt=iso,
+            alert_config, store, history_root=default_root(), fmt=iso,
             member="" if group is None else group.member)
         points_db = points_db_for(db)
         series = TimeseriesSettings(influx_url=influx_url, influx_token=influx_token, influx_org=influx_org,

@@ -25,6 +25,8 @@ DbOption = Annotated[str | None, typer.Option(
     "--db", help=f"store URL (default: $SAKSI_DB or {DEFAULT_URL})", show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
+STATE_STYLE = {"open": "red", "acknowledged": "yellow", "resolved": "green"}  # Incident.state, the one state
+
 incident_app = typer.Typer(no_args_is_help=True, help="One incident, by its reference.")
 
 
@@ -102,7 +104,7 @@ def incidents_cmd(
         table.add_column(col, no_wrap=True)
     table.add_column("summary", overflow="fold", min_width=20)
     for i in found:
-        state = "[red]open[/]" if i.open else "[green]resolved[/]"
+        state = f"[{STATE_STYLE[i.state]}]{i.state}[/]"
         where = f"{i.device} {short_port(i.port)}" if i.port else i.device
         table.add_row(i.id, state, i.severity, i.cause, i.site or "-", where, iso(i.started_at), iso(i.resolved_at),
                       i.summary)
@@ -128,7 +130,7 @@ def incident_show_cmd(
 
 
 def show_incident(inc: Incident, console: Console) -> None:
-    state = "[red]open[/]" if inc.open else f"[green]resolved[/] {inc.resolution}".rstrip()
+    state = f"[{STATE_STYLE[inc.state]}]{inc.state}[/] {inc.resolution if not inc.open else ''}".rstrip()
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()

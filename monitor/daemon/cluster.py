@@ -220,7 +220,7 @@ class Cluster:
 
 def members(store: Store) -> list[dict[str, Any]]:
     """Every registered member with its last heartbeat, leadership and sites (for tests and operators)."""
-    with store._read() as conn:
+    with store.read() as conn:
         rows = conn.execute(select(members_t).order_by(members_t.c.name)).mappings().all()
     return [dict(r) for r in rows]
 

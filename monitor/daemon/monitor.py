@@ -35,11 +35,12 @@ from monitor.collectors.ssh import CollectOptions, collect_device
 from monitor.collectors.traps import Trap, TrapReceiver, listen
 from monitor.confighist.history import ConfigHistory
 from monitor.confighist.watch import needs_fetch, port_config, version_changes
-from monitor.witness.correlate import GUESSES, Correlator, State
+from monitor.witness.correlate import FLAP_WINDOW_S, GUESSES, Correlator
 from monitor.witness.incidents import Incident, IncidentSink
 from monitor.inventory import Device, Inventory
 from monitor.model import Snapshot
 from monitor.collectors.poll import poll_device
+from monitor.state.serialize import witness_memory
 from monitor.state.store import Store
 from monitor.collectors.targets import target_for
 from monitor.witness.topology import Topology
@@ -78,13 +79,16 @@ class Settings:
 
 @dataclass
 class Unsaved:
-    """One poll's outcome not yet in the store; `done` names the steps already written (a retry skips them)."""
+    """One poll's outcome not yet in the store (saved in one transaction); `done` once it is, so a retry of
+    what follows (the alert pipeline) writes nothing twice."""
 
     device: str
     site: str
     snap: Snapshot
     changes: list[Change]
     touched: list[Incident]
+    baseline: Snapshot | None = None  # what the device's next poll is compared with
+    memory: dict[str, Any] = field(default_factory=dict)  # correlation's memory after it (serialize.witness_memory)
     done: set[str] = field(default_factory=set)
     failures: int = 0
     page: list[Incident] | None = None  # what goes to the alert pipeline once saved (None: `touched`)
@@ -92,7 +96,7 @@ class Unsaved:
     @property
     def supersedable(self) -> bool:
         """Only a snapshot, nothing else: the device's next poll replaces it without loss."""
-        return not self.changes and not self.touched and not self.page and "snapshot" not in self.done
+        return not self.changes and not self.touched and not self.page and "saved" not in self.done
 
 
 @dataclass
@@ -134,6 +138,7 @@ class Monitor:
         self.store_failures = 0  # poll outcomes that could not be saved at once (retried later)
         self.unsaved_dropped = 0  # given up: beyond max_unsaved, or refused by the store three times
         self._save_lock = threading.Lock()
+        self._observe_lock = threading.Lock()
         self._store_down = False
         self.trap_stats = None
         self._last_fetch: dict[str, float] = {}
@@ -143,20 +148,14 @@ class Monitor:
         devices = [d.name for d in inv.devices_at(site)]
         links = [(str(link.a), str(link.b), link.role) for link in inv.links if link.a.device in devices]
         topology = Topology.from_links(links, devices)
-        learned = self.store.get_meta(f"learned:{site}", {})
-        topology.learned.update(learned)
         customer = inv.sites[site].customer
-        state = State(incidents=self.store.open_incidents(site),
-                      removals=self.store.get_meta(f"removals:{site}", {}),
-                      last=self.store.last_snapshots(site))
         history = self.histories[site]
 
         def config_of(device: str, port: str) -> list[str]:
             return port_config(history, device, inv.devices[device].platform, port)
 
-        w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=iso, config_of=config_of), state,
-                    new_id=lambda: "")
-        w.last_good.update(self.store.last_good_snapshots(site))
+        w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=iso, config_of=config_of))
+        self.store.resume(w, site, resolved_since=self.clock() - FLAP_WINDOW_S)
         return w
 
     async def poll(self, name: str, reason: str = "schedule") -> Snapshot | None:
@@ -219,11 +218,13 @@ class Monitor:
     def _record(self, device: Device, snap: Snapshot, extra: list[Change] | None = None) -> None:
         witness = self.witnesses[device.site]
         customer = self.inventory.sites[device.site].customer
-        touched = witness.observe([snap], snap.taken_at, extra=extra or [])
-        changes = [c for c in witness.changes if c.at == snap.taken_at and c.device == device.name]
-        witness.changes.clear()
+        with self._observe_lock:  # one site's witness, several recording threads
+            seen = witness.observe([snap], snap.taken_at, extra=extra or [])
+            memory = witness_memory(witness, [device.name])
+        changes, touched = list(seen.changes), list(seen.incidents)
         page = self._confirm(device.name, touched) if self.pipeline is not None else None
-        self.save(Unsaved(device.name, device.site, snap, changes, touched, page=page))
+        self.save(Unsaved(device.name, device.site, snap, changes, touched, witness.last_good.get(device.name),
+                          memory, page=page))
         for sink in self.sinks:
             try:
                 sink.write_snapshot(snap, device.site, customer)
@@ -276,24 +277,14 @@ class Monitor:
         return True
 
     def _write(self, item: Unsaved) -> None:
-        """Every step is its own transaction and is marked done, so a retry writes nothing twice."""
-        if "snapshot" not in item.done:
-            self.store.save_snapshot(item.snap, item.site)
-            item.done.add("snapshot")
-        if "changes" not in item.done:
-            self.store.save_changes(item.changes, item.site)
-            item.done.add("changes")
-        for n, inc in enumerate(item.touched):
-            if f"incident:{n}" not in item.done:
-                saved = self.store.upsert_incident(inc)
-                inc.id = saved.id
-                item.done.add(f"incident:{n}")
-                if self.on_incident is not None:
+        """The observation in one transaction (new incidents get their reference there), then the alerts."""
+        if "saved" not in item.done:
+            self.store.save_observation(item.site, item.snap, item.baseline, item.changes, item.touched,
+                                        item.memory)
+            item.done.add("saved")
+            if self.on_incident is not None:
+                for inc in item.touched:
                     self.on_incident(inc)
-        witness = self.witnesses.get(item.site)
-        if witness is not None:
-            self.store.set_meta(f"removals:{item.site}", witness.state.removals)
-            self.store.set_meta(f"learned:{item.site}", witness.correlator.topology.learned)
         page = item.touched if item.page is None else item.page
         if self.pipeline is not None and page:
             self.pipeline.process(page, item.snap.taken_at)

@@ -1,4 +1,4 @@
-"""Exact JSON round trip for snapshots and changes, the shape the store keeps them in.
+"""Exact JSON round trip for snapshots, changes and what correlation remembers, the shape the store keeps them in.
 
 The codec is driven by the dataclasses' own type hints, so a field added to `Snapshot` (or any part
 of it) is stored without touching this module: unknown keys are ignored when reading (a newer
@@ -16,10 +16,13 @@ import logging
 import math
 import types
 import typing
+from collections.abc import Iterable
 from typing import Any, TypeVar, Union
 
-from monitor.witness.changes import Change
 from monitor.model import Snapshot
+from monitor.witness.changes import Change
+from monitor.witness.observer import Witness
+from monitor.witness.trends import TrendState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +45,51 @@ def change_to_dict(c: Change) -> dict[str, Any]:
 
 def change_from_dict(d: dict[str, Any]) -> Change:
     return _decode_dataclass(Change, d)
+
+
+# --- what correlation remembers of a site -------------------------------------------------------------
+
+TRENDS = "trends:"  # one part per device: an observation of one device rewrites only its own series
+
+
+def witness_memory(w: Witness, devices: Iterable[str]) -> dict[str, Any]:
+    """The parts of a witness's memory that an observation of `devices` may have changed, JSON-ready:
+    the removals waiting for their insertion, the links learned from LLDP, and each device's trends.
+
+    >>> from monitor.witness.correlate import Correlator
+    >>> from monitor.witness.topology import Topology
+    >>> w = Witness(Correlator(Topology()))
+    >>> w.state.trends.series["sw1"] = {"temperature:1": [(0.0, 40.0), (60.0, 41.5)]}
+    >>> parts = witness_memory(w, ["sw1"])
+    >>> sorted(parts), parts["trends:sw1"]["series"]
+    (['learned', 'removals', 'trends:sw1'], {'temperature:1': [[0.0, 40.0], [60.0, 41.5]]})
+    >>> again = Witness(Correlator(Topology()))
+    >>> restore_memory(again, parts)
+    >>> again.state.trends.series == w.state.trends.series
+    True
+    """
+    t = w.state.trends
+    parts: dict[str, Any] = {"removals": _encode(w.state.removals), "learned": dict(w.correlator.topology.learned)}
+    for d in devices:
+        parts[TRENDS + d] = {"series": _encode(t.series.get(d, {})), "active": dict(t.active.get(d, {})),
+                             "hot": t.hot.get(d), "last_supply": t.last_supply.get(d)}
+    return parts
+
+
+def restore_memory(w: Witness, parts: dict[str, Any]) -> None:
+    """Put back what `witness_memory` saved (a restart, or a site taken over from another member)."""
+    w.state.removals.update(parts.get("removals") or {})
+    w.correlator.topology.learned.update(parts.get("learned") or {})
+    t: TrendState = w.state.trends
+    for part, value in parts.items():
+        if not part.startswith(TRENDS):
+            continue
+        d = part[len(TRENDS):]
+        t.series[d] = {k: [(float(a), float(b)) for a, b in pts] for k, pts in value.get("series", {}).items()}
+        t.active[d] = {k: float(v) for k, v in value.get("active", {}).items()}
+        for name in ("hot", "last_supply"):
+            if value.get(name):
+                getattr(t, name)[d] = value[name]
 
 
 # --- encoding -------------------------------------------------------------------------------------
@@ -116,7 +164,7 @@ def _decode(tp: Any, v: Any) -> Any:
             return tuple(_decode(args[0], x) for x in items)
         if len(items) != len(args):
             raise ValueError(f"{v!r}: expected {len(args)} items")
-        return tuple(_decode(a, x) for a, x in zip(args, items))
+        return tuple(_decode(a, x) for a, x in zip(args, items, strict=True))
     if origin is list:
         (arg,) = typing.get_args(tp) or (Any,)
         return [_decode(arg, x) for x in _as_list(v)]

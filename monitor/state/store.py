@@ -1,17 +1,23 @@
 """The state store: what the daemon must remember across a restart, on SQLite now and PostgreSQL later.
 
-It keeps the last snapshot of each device (and the last one that answered), where each module
-serial has been seen, the incidents with their stable references, the stream of changes, and a small
-key/value table. SQLAlchemy Core with portable types only; every write is one transaction, so a
-crash mid-write leaves the previous state whole. Methods are synchronous: the daemon calls them
-from a worker thread.
+It keeps the last snapshot of each device (and the baseline the next poll is compared with), where each
+module serial has been seen, the incidents with their stable references, the stream of changes, what
+correlation remembers between observations (trends, removals waiting for their insertion, learned links),
+and a small key/value table. One observation is saved in one transaction (`save_observation`), so a crash
+or a site handover resumes from a whole state, never half of one.
+
+An incident has two owners: correlation writes the `incidents` table (only its own fields), people write
+`people_t` (owner, acknowledgement, notes, decisions, a resolution by hand: monitor.alerts). Reading an
+incident joins the two; nothing is copied from one to the other.
+
+SQLAlchemy Core with portable types only. Methods are synchronous: the daemon calls them from a worker thread.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -38,12 +44,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from monitor.witness.changes import Change
 from monitor.common.errors import SaksiError
 from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
-from monitor.witness.incidents import Incident
 from monitor.model import Snapshot, TableStatus
-from monitor.state.serialize import change_from_dict, change_to_dict, snapshot_from_dict, snapshot_to_dict
+from monitor.state.serialize import (
+    change_from_dict,
+    change_to_dict,
+    restore_memory,
+    snapshot_from_dict,
+    snapshot_to_dict,
+)
+from monitor.witness.changes import Change
+from monitor.witness.incidents import Incident, joined
+from monitor.witness.observer import Witness
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +64,7 @@ DEFAULT_URL = "sqlite:///var/saksi.db"
 BUSY_TIMEOUT_MS = 10_000
 _LAST, _GOOD = "last", "good"
 SCHEMA_LOCK = 0x5A4B5349  # PostgreSQL advisory lock held while tables are created ("SAKSI" in spirit)
-_WRITE = "saksi_write"  # execution option: this transaction writes (SQLite: take the write lock up front)
+WRITE_OPTION = "saksi_write"  # execution option: this transaction writes (SQLite: take the write lock up front)
 
 metadata = MetaData()
 
@@ -112,6 +125,24 @@ incidents_t = Table(
 # one open incident per key, even with several writers (a partial index on both SQLite and PostgreSQL)
 Index("ux_incidents_open_key", incidents_t.c.key, unique=True,
       sqlite_where=incidents_t.c.is_open.is_(True), postgresql_where=incidents_t.c.is_open.is_(True))
+
+# the people's side of each incident (monitor.alerts.state.AlertState writes it, one row per reference)
+people_t = Table(
+    "alert_incidents", metadata,
+    Column("ref", String, primary_key=True),  # the incident's reference (SAK-000123)
+    Column("site", String, nullable=False, index=True),
+    Column("owner", String, nullable=True, index=True),  # one column: one owner
+    Column("version", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+# what correlation remembers of a site between observations: "removals", "learned", "trends:DEVICE"
+memory_t = Table(
+    "witness_memory", metadata,
+    Column("site", String, primary_key=True),
+    Column("part", String, primary_key=True),
+    Column("data", JSON, nullable=False),
+)
 
 counters = Table(
     "counters", metadata,
@@ -194,7 +225,7 @@ class Store:
     def create_tables(self, meta: MetaData, then: Callable[[Connection], None] | None = None) -> None:
         """Create `meta`'s missing tables (and run `then`) in one write transaction. On PostgreSQL it
         holds an advisory lock: collectors starting together on an empty database do not race."""
-        with self._write() as conn:
+        with self.write() as conn:
             if not self._sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
             meta.create_all(conn)
@@ -210,34 +241,37 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One write transaction: committed whole on success, rolled back on any error."""
-        with self.engine.connect() as conn:
-            conn.execution_options(**{_WRITE: True})
-            with conn.begin():
-                yield conn
+    def write(self) -> AbstractContextManager[Connection]:
+        """One write transaction: committed whole on success, rolled back on any error (the alerting
+        and web tables of the same database write through it too)."""
+        return write_transaction(self.engine)
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def read(self) -> Iterator[Connection]:
+        """One read transaction: a consistent view of several tables."""
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     # --- snapshots and sightings ------------------------------------------------------------------
 
-    def save_snapshot(self, snap: Snapshot, site: str) -> None:
-        """Keep it as the device's latest (and latest good, if it answered); note where its modules sit."""
-        data = snapshot_to_dict(snap)
-        with self._write() as conn:
-            slots = (_LAST, _GOOD) if snap.reachable else (_LAST,)
-            for slot in slots:
-                row = {"site": site, "taken_at": snap.taken_at, "reachable": snap.reachable, "data": data}
-                res = conn.execute(update(snapshots).where(
-                    and_(snapshots.c.device == snap.device, snapshots.c.slot == slot)).values(**row))
-                if res.rowcount == 0:
-                    conn.execute(insert(snapshots).values(device=snap.device, slot=slot, **row))
-            if modules_known(snap):
-                self._sight(conn, snap, site)
+    def save_snapshot(self, snap: Snapshot, site: str, baseline: Snapshot | None = None) -> None:
+        """Keep it as the device's latest; note where its modules sit. `baseline`: what the next poll is
+        compared with (default: the snapshot itself, when it answered)."""
+        with self.write() as conn:
+            self._put_snapshot(conn, snap, site, baseline)
+
+    def _put_snapshot(self, conn: Connection, snap: Snapshot, site: str, baseline: Snapshot | None) -> None:
+        good = baseline if baseline is not None else snap if snap.reachable else None
+        for slot, s in ((_LAST, snap), (_GOOD, good)):
+            if s is None:
+                continue
+            row = {"site": site, "taken_at": s.taken_at, "reachable": s.reachable, "data": snapshot_to_dict(s)}
+            res = conn.execute(update(snapshots).where(
+                and_(snapshots.c.device == snap.device, snapshots.c.slot == slot)).values(**row))
+            if res.rowcount == 0:
+                conn.execute(insert(snapshots).values(device=snap.device, slot=slot, **row))
+        if modules_known(snap):
+            self._sight(conn, snap, site)
 
     def _sight(self, conn: Connection, snap: Snapshot, site: str) -> None:
         names = {p.ifindex: p.name for p in snap.ports}
@@ -276,7 +310,7 @@ class Store:
         q = select(snapshots.c.device, snapshots.c.data).where(snapshots.c.slot == slot)
         if site is not None:
             q = q.where(snapshots.c.site == site)
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(q.order_by(snapshots.c.device)).all()
         return {r.device: snapshot_from_dict(r.data) for r in rows}
 
@@ -284,7 +318,7 @@ class Store:
         """Everywhere a module serial has been seen, newest first."""
         q = select(sightings).where(sightings.c.serial == serial.strip()).order_by(
             sightings.c.last_seen.desc(), sightings.c.seq.desc())
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(q).mappings().all()
         return [Sighting(serial=r["serial"], vendor=r["vendor"], model=r["model"], device=r["device"],
                          port=r["port"], first_seen=r["first_seen"], last_seen=r["last_seen"], site=r["site"])
@@ -295,10 +329,15 @@ class Store:
     def save_changes(self, changes: list[Change], site: str) -> None:
         if not changes:
             return
-        rows = [{"site": site, "device": c.device, "at": c.at, "kind": c.kind.value, "port": c.port,
-                 "serial": c.serial, "data": change_to_dict(c)} for c in changes]
-        with self._write() as conn:
-            conn.execute(insert(changes_t), rows)
+        with self.write() as conn:
+            self._put_changes(conn, changes, site)
+
+    @staticmethod
+    def _put_changes(conn: Connection, changes: Sequence[Change], site: str) -> None:
+        if changes:
+            conn.execute(insert(changes_t), [
+                {"site": site, "device": c.device, "at": c.at, "kind": c.kind.value, "port": c.port,
+                 "serial": c.serial, "data": change_to_dict(c)} for c in changes])
 
     def changes(self, device: str | None = None, since: float | None = None,
                 site: str | None = None) -> list[Change]:
@@ -310,40 +349,57 @@ class Store:
             q = q.where(changes_t.c.at >= since)
         if site is not None:
             q = q.where(changes_t.c.site == site)
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(q.order_by(changes_t.c.at, changes_t.c.seq)).all()
         return [change_from_dict(r.data) for r in rows]
 
     # --- incidents --------------------------------------------------------------------------------
 
     def upsert_incident(self, inc: Incident) -> Incident:
-        """Insert, or update the stored incident with the same id (or the same key while open).
+        """Write correlation's fields of one incident (the people's are theirs: `people_t`).
 
-        An incident without an id whose key matches an open one is the same problem seen again (a
-        repeated trap, a second collector): the stored one keeps its id, its earliest times and its
-        evidence. A new incident gets the next reference of this store, never reused.
+        An incident without an id is new: it gets the next reference of this store, never reused, here
+        and nowhere else, once the transaction commits. Returns the same incident.
         """
-        with self._write() as conn:
-            row = None
-            if inc.id:
-                row = conn.execute(select(incidents_t.c.id, incidents_t.c.data)
-                                   .where(incidents_t.c.id == inc.id)).first()
-                if row is None:
-                    log.warning("incident %s is not in this store; matching it by key", inc.id)
-            if row is None:
-                row = conn.execute(select(incidents_t.c.id, incidents_t.c.data).where(
-                    and_(incidents_t.c.key == inc.key, incidents_t.c.is_open.is_(True)))).first()
-                if row is not None:
-                    inc = _merge(Incident.from_json(row.data), inc)
-            out = Incident.from_json(inc.to_json())
-            if row is not None:
-                out.id = row.id
-                conn.execute(update(incidents_t).where(incidents_t.c.id == out.id).values(**_incident_row(out)))
-            else:
-                seq = self._next(conn, "incident")
-                out.id = incident_ref(seq)
-                conn.execute(insert(incidents_t).values(id=out.id, seq=seq, **_incident_row(out)))
-        return out
+        self.save_observation("", incidents=[inc])
+        return inc
+
+    def save_observation(self, site: str, snapshot: Snapshot | None = None, baseline: Snapshot | None = None,
+                         changes: Sequence[Change] = (), incidents: Sequence[Incident] = (),
+                         memory: Mapping[str, Any] | None = None) -> None:
+        """One observation of a site, whole, in one transaction: the poll (and the baseline the next one is
+        compared with), its changes, correlation's side of the incidents it touched, and what correlation
+        remembers (`memory`: parts by name, monitor.state.serialize.witness_memory)."""
+        with self.write() as conn:
+            if snapshot is not None:
+                self._put_snapshot(conn, snapshot, site, baseline)
+            self._put_changes(conn, changes, site)
+            refs = [(inc, self._put_incident(conn, inc)) for inc in incidents]
+            for part, value in (memory or {}).items():
+                key = and_(memory_t.c.site == site, memory_t.c.part == part)
+                if conn.execute(update(memory_t).where(key).values(data=value)).rowcount == 0:
+                    conn.execute(insert(memory_t).values(site=site, part=part, data=value))
+        for inc, ref in refs:  # committed: the new ones have their reference now
+            if ref is not None:
+                inc.id = ref
+
+    def _put_incident(self, conn: Connection, inc: Incident) -> str | None:
+        """Update the incident by its id; a new one is inserted with the next reference (returned)."""
+        if inc.id:
+            row = _incident_row(inc, inc.id)
+            if conn.execute(update(incidents_t).where(incidents_t.c.id == inc.id).values(**row)).rowcount:
+                return None
+            log.warning("incident %s is not in this store: stored under a new reference", inc.id)
+        seq = self._next(conn, "incident")
+        ref = incident_ref(seq)
+        conn.execute(insert(incidents_t).values(id=ref, seq=seq, **_incident_row(inc, ref)))
+        return ref
+
+    def witness_memory(self, site: str) -> dict[str, Any]:
+        """What correlation remembered of a site at its last observation, by part."""
+        with self.read() as conn:
+            rows = conn.execute(select(memory_t.c.part, memory_t.c.data).where(memory_t.c.site == site)).all()
+        return {r.part: r.data for r in rows}
 
     def _next(self, conn: Connection, name: str) -> int:
         """The next value of a named sequence, in the caller's transaction (so a rollback issues nothing)."""
@@ -353,63 +409,84 @@ class Store:
         return int(conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar_one())
 
     def incidents(self, open_only: bool = False, site: str | None = None,
-                  customer: str | None = None) -> list[Incident]:
-        """Incidents in the order they were raised."""
-        q = select(incidents_t.c.data)
-        if open_only:
-            q = q.where(incidents_t.c.is_open.is_(True))
+                  customer: str | None = None, resolved_since: float | None = None) -> list[Incident]:
+        """Incidents in the order they were raised, each joined with its people's side; `open_only`
+        leaves out those resolved by correlation or by hand. With `resolved_since`: the open ones and
+        those resolved at or after it (what correlation needs to resume: a flap reopens a recent one)."""
+        q = _joined()
+        if open_only or resolved_since is not None:
+            q = q.where(incidents_t.c.is_open.is_(True) if resolved_since is None else
+                        incidents_t.c.is_open.is_(True) | (incidents_t.c.resolved_at >= resolved_since))
         if site is not None:
             q = q.where(incidents_t.c.site == site)
         if customer is not None:
             q = q.where(incidents_t.c.customer == customer)
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(q.order_by(incidents_t.c.seq)).all()
-        return [Incident.from_json(r.data) for r in rows]
+        found = [joined(r.data, r.people) for r in rows]
+        return [i for i in found if i.open] if open_only else found
 
     def open_incidents(self, site: str | None = None) -> list[Incident]:
         return self.incidents(open_only=True, site=site)
 
     def incident(self, id: str) -> Incident | None:
-        """One incident by reference ("SAK-000123", "sak-123" or "123")."""
+        """One incident by reference ("SAK-000123", "sak-123" or "123"), joined with its people's side."""
         seq = parse_ref(id)
         if seq is None:
             return None
-        with self._read() as conn:
-            row = conn.execute(select(incidents_t.c.data).where(incidents_t.c.seq == seq)).first()
-        return None if row is None else Incident.from_json(row.data)
+        with self.read() as conn:
+            row = conn.execute(_joined().where(incidents_t.c.seq == seq)).first()
+        return None if row is None else joined(row.data, row.people)
+
+    def resume(self, w: Witness, site: str, resolved_since: float) -> None:
+        """Put back what correlation knew of a site at its last observation (a restart, or a site taken
+        over from another member): incidents open or resolved since `resolved_since` (a flap reopens
+        those), the last snapshots and baselines, the removals, the learned links and the trends."""
+        w.state.incidents = self.incidents(site=site, resolved_since=resolved_since)
+        w.state.last = self.last_snapshots(site)
+        w.last_good = self.last_good_snapshots(site)
+        parts = self.witness_memory(site) or {  # a store written before the memory table: its two meta keys
+            "removals": self.get_meta(f"removals:{site}", {}), "learned": self.get_meta(f"learned:{site}", {})}
+        restore_memory(w, parts)
 
     # --- meta -------------------------------------------------------------------------------------
 
     def get_meta(self, key: str, default: Any = None) -> Any:
-        with self._read() as conn:
+        with self.read() as conn:
             row = conn.execute(select(meta_t.c.value).where(meta_t.c.key == key)).first()
         return default if row is None else row.value
 
     def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON-ready value under a key (learned LLDP links, the daemon's bookkeeping)."""
-        with self._write() as conn:
+        with self.write() as conn:
             res = conn.execute(update(meta_t).where(meta_t.c.key == key).values(value=value))
             if res.rowcount == 0:
                 conn.execute(insert(meta_t).values(key=key, value=value))
 
 
-def _merge(stored: Incident, new: Incident) -> Incident:
-    """The same problem raised again: the new view, with the stored evidence and earliest times."""
-    merged = Incident.from_json(new.to_json())
-    merged.add_evidence([dict(e) for e in stored.evidence])
-    merged.affected = sorted(set(stored.affected) | set(new.affected))
-    for attr in ("started_at", "detected_at"):
-        times = [t for t in (getattr(stored, attr), getattr(new, attr)) if t]
-        setattr(merged, attr, min(times) if times else 0.0)
-    merged.flaps = max(stored.flaps, new.flaps)
-    return merged
+def _joined() -> Any:
+    """Correlation's record of each incident beside its people's row (none until a person or the alert
+    pipeline touched it)."""
+    return select(incidents_t.c.data, people_t.c.data.label("people")).select_from(
+        incidents_t.outerjoin(people_t, people_t.c.ref == incidents_t.c.id))
 
 
-def _incident_row(inc: Incident) -> dict[str, Any]:
+def _incident_row(inc: Incident, ref: str) -> dict[str, Any]:
+    data = inc.correlation_json() | {"id": ref}
     return {"key": inc.key, "is_open": inc.open, "site": inc.site, "customer": inc.customer, "device": inc.device,
             "port": inc.port, "cause": inc.cause, "severity": inc.severity, "started_at": inc.started_at,
             "detected_at": inc.detected_at, "updated_at": inc.updated_at, "resolved_at": inc.resolved_at,
-            "data": inc.to_json()}
+            "data": data}
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction on a store's engine; on SQLite it takes the write lock up front, so a
+    read-modify-write never fails half-way on a lock upgrade (the web's tables use it too)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -426,4 +503,4 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")

@@ -102,9 +102,9 @@ def _known(snap: Snapshot, *names: str) -> bool:
 
 
 _UPTIME_WRAP_S = 2**32 / 100  # sysUpTime wraps after 497 days: that is not a reboot
-_PORT_TABLES = ("ifTable", "ifXTable")  # ports are named from both: a partial one renames them
-_NON_MODULE_TABLES = frozenset({"system", "ifTable", "ifXTable", "lldpRemTable", "lldpLocPortTable"})
-_NON_MODULE_TABLES |= {t.name for t in hardware_profiles().tables}  # power, cooling, CPU, storage: no modules
+PORT_TABLES = ("ifTable", "ifXTable")  # ports are named from both: a partial one renames them
+NON_MODULE_TABLES = frozenset({"system", "ifTable", "ifXTable", "lldpRemTable", "lldpLocPortTable"})
+NON_MODULE_TABLES |= {t.name for t in hardware_profiles().tables}  # power, cooling, CPU, storage: no modules
 
 
 # Tables that cannot empty out on a device that keeps answering: the chassis is always an entity and a switch
@@ -153,7 +153,7 @@ def follow_renumbering(items: Sequence[P], numbered_by: Sequence[Port], onto: Se
 
 def _modules_known(snap: Snapshot) -> bool:
     """The module picture is a fact only when every table that can hold modules answered completely."""
-    return all(t.status.known for t in snap.tables if t.table not in _NON_MODULE_TABLES)
+    return all(t.status.known for t in snap.tables if t.table not in NON_MODULE_TABLES)
 
 
 def _xcvr_view(t: Transceiver | None) -> dict[str, str] | None:
@@ -185,7 +185,7 @@ def detect(prev: Snapshot | None, curr: Snapshot, now: float) -> list[Change]:
         out.append(Change(ChangeKind.REBOOTED, dev, now, since=now - curr.facts.uptime_s,
                           before=prev.facts.uptime_s, after=curr.facts.uptime_s,
                           detail=f"uptime went back to {curr.facts.uptime_s:.0f}s"))
-    if not (_known(prev, *_PORT_TABLES) and _known(curr, *_PORT_TABLES)):
+    if not (_known(prev, *PORT_TABLES) and _known(curr, *PORT_TABLES)):
         return out  # without the port tables nothing can be named: compare again next poll
     out += _ports(prev, curr, now)
     if _modules_known(prev) and _modules_known(curr):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.witness import hardware as hardware_causes, trends
+from monitor.witness import hardware as hardware_causes
 from monitor.witness.changes import Change, ChangeKind as K
 from monitor.witness.incidents import Incident
 from monitor.model import SensorKind, Snapshot
@@ -111,7 +111,6 @@ class Correlator:
                 ) -> list[Incident]:
         """Fold one batch of changes into the state's incidents; returns those created or updated."""
         state.last.update(snapshots)
-        changes = [*changes, *trends.observe(state.trends, snapshots.values(), now, self.trend_config)]
         self.topology.learn(state.last)
         touched: dict[int, Incident] = {}
         self._batch = changes

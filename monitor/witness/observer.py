@@ -1,18 +1,20 @@
-"""The witness: snapshots in, incidents out — change detection and correlation for one site.
+"""The witness: snapshots in, incidents out — change detection, trends and correlation for one site.
 
-Both the daemon and the lab runner drive it; it keeps, per device, the last snapshot and the last
-one that answered (changes are measured against what the device last *said*, never against silence).
+The daemon drives it (and the lab drives the daemon); it keeps, per device, the last snapshot that answered,
+at its last *known* value aspect by aspect (changes are measured against what the device last *said*, never
+against silence). Each observation returns what it found: the changes and the incidents it touched.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from monitor.model import Snapshot
+from monitor.witness import trends
 from monitor.witness.changes import (
-    _NON_MODULE_TABLES,
-    _PORT_TABLES,
+    NON_MODULE_TABLES,
+    PORT_TABLES,
     Change,
     ChangeKind,
     detect,
@@ -21,18 +23,34 @@ from monitor.witness.changes import (
 )
 from monitor.witness.correlate import Correlator, State
 from monitor.witness.incidents import Incident
-from monitor.model import Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one observation found: every change (polls, other sources, trends) and the incidents it
+    created or updated (those still without an id are new: the store gives them their reference)."""
+
+    changes: tuple[Change, ...]
+    incidents: tuple[Incident, ...]
+
+
+# what happens on a port's link: on a port nobody watches (an ignore: pattern) it is recorded, never an incident
+_LINK_SYMPTOMS = frozenset({ChangeKind.PORT_DOWN, ChangeKind.PORT_UP, ChangeKind.NEIGHBOR_LOST,
+                            ChangeKind.NEIGHBOR_FOUND, ChangeKind.NEIGHBOR_CHANGED, ChangeKind.DOM_BREACH,
+                            ChangeKind.DOM_DRIFT, ChangeKind.DOM_RECOVERED, ChangeKind.ERRORS_RISING})
 
 
 class Witness:
     def __init__(self, correlator: Correlator, state: State | None = None,
-                 new_id: Callable[[], str] | None = None) -> None:
+                 watched: Callable[[str, str], bool] | None = None) -> None:
         self.correlator = correlator
         self.state = state or State()
         self.last_good: dict[str, Snapshot] = {}
-        self.changes: list[Change] = []
-        counter = itertools.count(1)
-        self._new_id = new_id or (lambda: f"INC-{next(counter)}")
+        self.watched = watched  # (device, port) -> may its link symptoms open incidents (monitor.check.watch)
+
+    def _correlated(self, c: Change) -> bool:
+        return self.watched is None or c.port is None or c.kind not in _LINK_SYMPTOMS \
+            or self.watched(c.device, c.port)
 
     def changes_of(self, snap: Snapshot, now: float) -> list[Change]:
         prev = self.state.last.get(snap.device)
@@ -41,19 +59,17 @@ class Witness:
             return [Change(ChangeKind.REACHABLE, snap.device, now), *detect(good, snap, now)]
         return detect(good if snap.reachable else prev, snap, now)
 
-    def observe(self, snapshots: Iterable[Snapshot], now: float, extra: Iterable[Change] = ()) -> list[Incident]:
+    def observe(self, snapshots: Iterable[Snapshot], now: float, extra: Iterable[Change] = ()) -> Observation:
         """One batch of polls (a round, or one device) and any changes from other sources (SSH, traps)."""
         snaps = list(snapshots)
         changes = [c for s in snaps for c in self.changes_of(s, now)] + list(extra)
+        changes += trends.observe(self.state.trends, snaps, now, self.correlator.trend_config)
         for s in snaps:
             if s.reachable:
                 self.last_good[s.device] = known_picture(self.last_good.get(s.device), s)
-        self.changes += changes
-        touched = self.correlator.observe(self.state, changes, {s.device: s for s in snaps}, now)
-        for inc in touched:
-            if not inc.id:
-                inc.id = self._new_id()
-        return touched
+        touched = self.correlator.observe(self.state, [c for c in changes if self._correlated(c)],
+                                          {s.device: s for s in snaps}, now)
+        return Observation(tuple(changes), tuple(touched))
 
 
 _LLDP = ("lldpRemTable", "lldpLocPortTable")
@@ -72,9 +88,9 @@ def known_picture(base: Snapshot | None, snap: Snapshot) -> Snapshot:
     if not unknown:
         return snap
     keep: dict[str, object] = {}
-    if unknown & set(_PORT_TABLES):
+    if unknown & set(PORT_TABLES):
         keep["ports"] = base.ports
-    if unknown - _NON_MODULE_TABLES:
+    if unknown - NON_MODULE_TABLES:
         keep["transceivers"], keep["sensors"] = base.transceivers, base.sensors
     if unknown & set(_LLDP):
         keep["neighbors"] = base.neighbors

@@ -64,7 +64,7 @@ def test_people_work_an_incident_and_the_daemon_tells_them(tmp_path: Path, db: s
     store = Store(db)
     now = time.time()
     inc = store.upsert_incident(removed(t=now, ref=""))
-    pipeline = build_pipeline(load_alerting(alerting), store, save=store.upsert_incident)
+    pipeline = build_pipeline(load_alerting(alerting), store)
     pipeline.track([inc])
     assert [n["owner"] for n in pipeline.process([inc], now)] == ["alice"]
 

@@ -32,7 +32,7 @@ def test_a_restart_in_the_middle_of_an_open_incident_sends_nothing_new(tmp_path:
         scn, site = lab.scenario, lab.site
 
         def daemon(store: Store) -> tuple[Monitor, Pipeline]:
-            pipeline = build_pipeline(cfg, store, save=store.upsert_incident, fmt=iso)
+            pipeline = build_pipeline(cfg, store, fmt=iso)
             m = Monitor(inv, store, Settings(trap_port=None), clock=lambda: clock["t"], pipeline=pipeline)
             pipeline.track(i for w in m.witnesses.values() for i in w.state.incidents)  # as `saksi run` does
             return m, pipeline

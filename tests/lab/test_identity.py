@@ -113,10 +113,10 @@ def test_an_empty_entity_table_after_rows_is_not_believed() -> None:
 def test_a_removal_after_an_empty_answer_is_reported_once_the_table_answers() -> None:
     w = Witness(Correlator(Topology(devices={"sw1"})))
     w.observe([snap(0, BEFORE, (SFP_A, SFP_B))], 0)
-    w.observe([snap(60, BEFORE, (), entity=EMPTY)], 60)
-    assert not [c for c in w.changes if c.kind in MODULE_KINDS]
-    w.observe([snap(120, BEFORE, (SFP_B,))], 120)
-    assert [(c.kind, c.port, c.serial) for c in w.changes if c.kind in MODULE_KINDS] == [
+    empty = w.observe([snap(60, BEFORE, (), entity=EMPTY)], 60)
+    assert not [c for c in empty.changes if c.kind in MODULE_KINDS]
+    answered = w.observe([snap(120, BEFORE, (SFP_B,))], 120)
+    assert [(c.kind, c.port, c.serial) for c in answered.changes if c.kind in MODULE_KINDS] == [
         (ChangeKind.TRANSCEIVER_REMOVED, A, "FNS0001")]
 
 

@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from monitor.witness.changes import ChangeKind, detect
 from monitor.witness.incidents import Incident
@@ -145,32 +146,34 @@ def test_changes_are_kept_in_order(url: str, lab: dict[str, list[Snapshot]]) -> 
         assert store.changes(since=10_000) == []
 
 
-def test_incident_upsert_dedups_by_key_while_open(url: str) -> None:
+def test_incidents_are_written_by_id_and_numbered_once(url: str) -> None:
     ev1 = {"at": 300.0, "seen_at": 300.0, "source": "poll", "device": "core-sw1", "port": "GigabitEthernet1/0/49",
            "what": "transceiver_removed", "before": {"serial": "S1"}, "after": None, "detail": ""}
-    ev2 = dict(ev1, what="port_down", before="up", after="down", source="trap", at=299.0)
     with Store(url) as store:
-        first = store.upsert_incident(incident(evidence=[ev1]))
-        assert first.id == "SAK-000001"
-        again = store.upsert_incident(incident(evidence=[ev2], detected_at=360.0, updated_at=360.0))
-        assert again.id == first.id  # the same problem seen again (a second collector): the same incident
-        assert [e["what"] for e in again.evidence] == ["port_down", "transceiver_removed"]
-        assert again.detected_at == 300.0 and again.updated_at == 360.0
+        first = incident(evidence=[ev1])
+        assert store.upsert_incident(first) is first and first.id == "SAK-000001"
+        first.updated_at, first.summary = 360.0, "module moved, seen again"
+        store.upsert_incident(first)  # correlation's next view of the same incident: written by its id
         other = store.upsert_incident(incident(key="dist-sw2:Gi1/0/25:down", device="dist-sw2", site="branch"))
         assert other.id == "SAK-000002"
-        assert [i.id for i in store.open_incidents()] == ["SAK-000001", "SAK-000002"]
+        assert [(i.id, i.summary) for i in store.open_incidents()] == [
+            ("SAK-000001", "module moved, seen again"), ("SAK-000002", "module moved")]
+        with pytest.raises(IntegrityError):  # one open incident per key: correlation groups, the store does not
+            store.upsert_incident(incident(evidence=[ev1]))
 
-        again.resolved_at, again.resolution = 900.0, "module back in its port"
-        assert store.upsert_incident(again).id == "SAK-000001"
+        first.resolved_at, first.resolution = 900.0, "module back in its port"
+        store.upsert_incident(first)
         assert [i.id for i in store.open_incidents()] == ["SAK-000002"]
         reraised = store.upsert_incident(incident(started_at=1000.0))  # same key after resolution: a new one
-        assert reraised.id == "SAK-000003"
+        assert reraised.id == "SAK-000003", "the refused insert rolled back whole: its number too"
 
         assert store.incident("SAK-000001").resolution == "module back in its port"  # type: ignore[union-attr]
         assert store.incident("sak-1") == store.incident("1") == store.incident("SAK-000001")
         assert store.incident("SAK-000999") is None and store.incident("garbage") is None
         assert [i.id for i in store.incidents(site="branch")] == ["SAK-000002"]
         assert [i.id for i in store.incidents(customer="acme", open_only=True)] == ["SAK-000002", "SAK-000003"]
+        assert [i.id for i in store.incidents(site=SITE, resolved_since=900.0)] == ["SAK-000001", "SAK-000003"]
+        assert [i.id for i in store.incidents(site=SITE, resolved_since=901.0)] == ["SAK-000003"]
         assert store.incidents(customer="other") == []
 
 
@@ -180,7 +183,7 @@ def test_incident_ids_are_stable_and_never_reused_across_restart(url: str) -> No
         b = store.upsert_incident(incident(key="b"))
     with Store(url) as store:  # the daemon restarts: it resumes, it does not re-raise
         assert [i.id for i in store.open_incidents(site=SITE)] == [a.id, b.id]
-        assert store.upsert_incident(incident(key="a")).id == a.id
+        assert store.upsert_incident(a).id == a.id
         c = store.upsert_incident(incident(key="c"))
     with Store(url) as store:
         d = store.upsert_incident(incident(key="d"))

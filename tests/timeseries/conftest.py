@@ -129,12 +129,11 @@ def lab_day(influx_server: InfluxServer, tmp_path_factory: pytest.TempPathFactor
         now = day.base + t
         shifted = [dataclasses.replace(s, taken_at=day.base + s.taken_at) for s in snaps]
         day.snapshots += shifted
-        seen = len(witness.changes)
-        touched = witness.observe(shifted, now)
+        seen = witness.observe(shifted, now)
         for sink in sinks:
             for snap in shifted:
                 sink.write_snapshot(snap, day.site, CUSTOMER)
-            sink.write_events(witness.changes[seen:], touched, day.site, CUSTOMER)
+            sink.write_events(list(seen.changes), list(seen.incidents), day.site, CUSTOMER)
 
     asyncio.run(runner.run(scn, on_round=on_round))
     assert sinks[0].flush(60) and sinks[2].flush(60), "the writers could not deliver everything"
