@@ -42,6 +42,7 @@ class Timing:
     repeat_interval: float = 4 * 3600.0  # reminder to the owner of an unacknowledged incident
     escalate_after: float = 1800.0  # unacknowledged this long: the next tier takes it
     diff_window: float = 3600.0  # a configuration change this close before the start is "the" diff
+    report_wait: float = 60.0  # customer reports of one incident this close together make one message
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,11 @@ class AlertingConfig:
     site_calendars: dict[str, str] = field(default_factory=dict)
     web_url: str = ""
     path: str = ""
+    site_contacts: dict[str, tuple[Secret, ...]] = field(default_factory=dict)  # opt-in customer contacts
+
+    def contacts_of(self, site: str) -> tuple[Secret, ...]:
+        """The customer's own contacts for a site (customer-safe messages only); () when none opted in."""
+        return self.site_contacts.get(site, ())
 
     def route_for(self, inc: Incident) -> Route:
         """The first route that matches; the loader guarantees the last one matches everything."""
@@ -117,6 +123,7 @@ class AlertingConfig:
         """Every delivery target by name: `receiver:NAME` and `person:NAME`."""
         out = {f"receiver:{n}": urls for n, urls in self.receivers.items()}
         out.update({f"person:{p.name}": p.urls for p in self.people.values()})
+        out.update({f"customer:{site}": urls for site, urls in self.site_contacts.items() if urls})
         return out
 
 
@@ -239,19 +246,26 @@ def load_alerting(path: str | Path) -> AlertingConfig:
     people = {name: _person(r, name, value, at) for name, value, at in r.named(top, "people")}
     teams = {name: _team(r, name, value, at, people) for name, value, at in r.named(top, "teams")}
     calendars = {name: _calendar(r, name, value, at) for name, value, at in r.named(top, "calendars")}
-    sites = {}
+    sites, contacts = {}, {}
     for name, value, at in r.named(top, "sites"):
-        rec = r.record(value, at, ("calendar",))
-        cal = rec.text("calendar", required=True)
+        rec = r.record(value, at, ("calendar", "customer_contacts"))
+        if not rec.has("customer_contacts"):
+            rec.require("calendar", "a site entry needs a calendar or customer_contacts")
+        cal = rec.text("calendar")
         if cal is not None and cal not in calendars:
             rec.error(rec.where("calendar"), f"unknown calendar {cal!r}")
-        sites[name] = cal or ""
+        if cal:
+            sites[name] = cal
+        if rec.has("customer_contacts"):
+            contacts[name] = r.urls(rec.raw["customer_contacts"], rec.where("customer_contacts"))
+            if rec.raw["customer_contacts"] == []:
+                rec.error(rec.where("customer_contacts"), "expected at least one apprise URL")
     routes = _routes(r, top, timing, teams, receivers)
     web_url = (top.text("web_url") or "").rstrip("/")
     if r.errors:
         raise AlertingConfigError(r.errors)
     return AlertingConfig(routes, teams, people, receivers, timing, delivery, calendars, sites, web_url,
-                          str(p))
+                          str(p), contacts)
 
 
 def _section(r: _Reader, top: Record, key: str, allowed: Sequence[str]) -> Record:

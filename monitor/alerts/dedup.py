@@ -16,6 +16,8 @@ NAME = "dedup"
 
 def _generation(alert: Alert) -> int:
     t, inc, row = alert.transition, alert.incident, alert.row
+    if alert.generation is not None:  # people's news: the last report of the burst, the note's number
+        return alert.generation
     if t == "escalated":
         return row.escalations + 1
     if t == "reminder":
@@ -31,6 +33,10 @@ def _reason(alert: Alert) -> str:
         return f"escalation_to_tier:{alert.tier}"
     if t == "reminder":
         return "repeat_interval_elapsed"
+    if t == "report":
+        return f"customer_reports:{len(alert.news.get('reports', ()))}"
+    if t == "public_note":
+        return f"note_for_customer:{alert.generation}"
     return "resolution_of_notified_incident"
 
 
@@ -42,7 +48,7 @@ class Dedup:
 
     def decide(self, alert: Alert, now: float) -> Decision | None:
         t, inc = alert.transition, alert.incident
-        if t not in ("opened", "escalated", "reminder", "resolved"):
+        if t not in ("opened", "escalated", "reminder", "resolved", "report", "public_note"):
             return None
         reason = _reason(alert)
 
@@ -52,6 +58,10 @@ class Dedup:
                 row.acked_at, row.acked_by, row.reminders = None, "", 0
             elif t == "resolved":
                 row.resolved_notified = True
+            elif t == "report":
+                row.reports_told = max(row.reports_told, _generation(alert))
+            elif t == "public_note":
+                row.public_told = max(row.public_told, _generation(alert))
             else:
                 row.last_page_at = now
                 row.reminders += t == "reminder"

@@ -97,3 +97,43 @@ def render(inc: Incident, transition: str, *, team: str, reasons: Sequence[str],
     if link:
         out.append(f"Incident: {link}")
     return Message(title, "\n".join(out) + "\n")
+
+
+def render_report(inc: Incident, reports: Sequence[Any], *, link: str, fmt: Callable[[float], str]) -> Message:
+    """The owner told of customer reports that joined their incident: one message per burst."""
+    n = len(reports)
+    title = f"[Saksi] REPORT {inc.id}: {n} customer report{'s' if n != 1 else ''} at {inc.site or where(inc)}"
+    out = [f"{n} customer report{'s' if n != 1 else ''} joined {inc.id} ({inc.cause} at {where(inc)}), which you "
+           f"own.", "Each reporter was told it is already being handled by you.", "", "Reports:"]
+    for r in reports:
+        out.append(f"  {fmt(r.at)}  {r.by} ({r.via}) about {r.place}: {r.text}")
+    out += ["", f"Owner:        {inc.owner or 'nobody yet'}"]
+    if link:
+        out.append(f"Incident: {link}")
+    return Message(title, "\n".join(out) + "\n")
+
+
+CUSTOMER_WORDS = {"opened": "Problem under investigation", "public_note": "Update", "resolved": "Resolved"}
+
+
+def render_customer(inc: Incident, transition: str, *, note: dict[str, Any] | None, link: str,
+                    fmt: Callable[[float], str]) -> Message:
+    """A message for the customer's own contacts: what, where on their site, since when, who handles it,
+    the note an engineer marked for them, how it was resolved — never internal notes, evidence, or any
+    other site's or customer's names."""
+    word = CUSTOMER_WORDS.get(transition, transition)
+    title = f"[Saksi] {word}: {inc.id} at {inc.site}"
+    what = inc.cause.replace("_", " ")
+    out = [f"{word} at your site {inc.site}.", ""]
+    rows = [("Reference", f"{inc.id} (quote it when you call us)"), ("What", what),
+            ("Where", where(inc) if inc.device else f"site {inc.site}"), ("Since", fmt(inc.started_at))]
+    if inc.owner:
+        rows.append(("Handled by", inc.owner))
+    if transition == "public_note" and note is not None:
+        rows.append(("News", f"{fmt(note['at'])}: {note['text']}"))
+    if transition == "resolved":
+        rows.append(("Resolved", f"{fmt(inc.resolved_at or 0.0)}: {inc.resolution or 'healthy again'}"))
+    out += [f"{k + ':':<11} {v}" for k, v in rows]
+    if link:
+        out += ["", f"Your site: {link}"]
+    return Message(title, "\n".join(out) + "\n")

@@ -14,6 +14,7 @@ from monitor.alerts.config import Route
 from monitor.witness.incidents import Incident
 
 TRANSITIONS = ("opened", "updated", "escalated", "reminder", "resolved")
+NEWS = ("report", "public_note")  # people's news: customer reports for the owner, notes for the customer
 MAX_DECISIONS = 200
 
 
@@ -62,6 +63,8 @@ class AlertRow:
     notes: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
+    reports_told: int = 0  # the last customer report (its seq) the owner was told of
+    public_told: int = 0  # how many notes marked for the customer were sent to the customer's contacts
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +100,8 @@ class Alert:
     previous_owner: str | None = None
     decisions: list[Decision] = field(default_factory=list)
     notification: dict[str, Any] | None = None
+    generation: int | None = None  # people's news: the report seq or note number this message is for
+    news: dict[str, Any] = field(default_factory=dict)  # {"reports": [...]} or {"note": {...}}
 
     @property
     def ref(self) -> str:

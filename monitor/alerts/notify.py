@@ -14,7 +14,7 @@ from typing import Any
 from monitor.alerts.config import AlertingConfig
 from monitor.alerts.delivery import Job, Workers, kind_of
 from monitor.alerts.diffs import config_diff
-from monitor.alerts.message import render
+from monitor.alerts.message import render, render_report
 from monitor.alerts.model import Alert, Decision, apply_people
 from monitor.alerts.state import AlertState
 from monitor.inventory import Secret
@@ -42,18 +42,26 @@ class Notify:
 
     def targets(self, alert: Alert) -> list[str]:
         wanted = [f"receiver:{r}" for r in alert.route.receivers]
+        if alert.transition == "report" and alert.row.owner:
+            wanted = []  # customer reports are the owner's news, told once; the channel saw the page
         if alert.row.owner:
             wanted.append(f"person:{alert.row.owner}")
         return [t for t in self.urls if t.split("#")[0] in wanted]
 
     def decide(self, alert: Alert, now: float) -> Decision | None:
+        if alert.transition == "public_note":
+            return None  # for the customer's contacts only (monitor.alerts.customers)
         inc = alert.incident
         apply_people(inc, alert.row)
         reasons = [d.reason for d in alert.decisions if d.go]
-        diff = config_diff(self.history_root, inc, self.config.timing.diff_window, now, self.fmt)
         link = f"{self.config.web_url}/incidents/{inc.id}" if self.config.web_url and inc.id else ""
-        msg = render(inc, alert.transition, team=alert.route.team, reasons=reasons, diff=diff, link=link,
-                     fmt=self.fmt, escalated_from=alert.previous_owner)
+        if alert.transition == "report":
+            diff = None
+            msg = render_report(inc, alert.news.get("reports", []), link=link, fmt=self.fmt)
+        else:
+            diff = config_diff(self.history_root, inc, self.config.timing.diff_window, now, self.fmt)
+            msg = render(inc, alert.transition, team=alert.route.team, reasons=reasons, diff=diff, link=link,
+                         fmt=self.fmt, escalated_from=alert.previous_owner)
         body = f"{msg.body}Message key: {message_key(alert)}\n"  # stored in the outbox: retries carry it too
         targets = self.targets(alert)
         seqs = self.state.enqueue(alert.ref, alert.transition, targets, msg.title, body, now)
@@ -75,6 +83,8 @@ def message_key(alert: Alert) -> str:
     """
     t, row = alert.transition, alert.row
     generation = {"escalated": row.escalations, "reminder": row.reminders}.get(t, alert.incident.flaps)
+    if alert.generation is not None:
+        generation = alert.generation
     return f"{alert.ref}/{t}/{generation}"
 
 

@@ -13,8 +13,8 @@ from monitor.alerts.config import AlertingConfig
 from monitor.alerts.model import AlertRow, Decision
 from monitor.alerts.state import AlertState
 from monitor.common.errors import SaksiError
-from monitor.witness.incidents import Incident
 from monitor.state.store import Store
+from monitor.witness.incidents import Incident
 
 STAGE = "people"
 
@@ -101,12 +101,13 @@ class Desk:
         row, _ = self.state.update(key, inc.site if inc else "", change)
         return row
 
-    def note(self, ref: str, by: str, text: str, now: float) -> AlertRow:
+    def note(self, ref: str, by: str, text: str, now: float, public: bool = False) -> AlertRow:
+        """`public`: the note is for the customer too (their page shows it, their contacts receive it)."""
         if not text.strip():
             raise PeopleError("a note needs some text")
         key, inc, _ = self._find(ref)
-        row, _ = self.state.update(key, inc.site if inc else "",
-                                   lambda r: r.notes.append({"at": now, "author": by, "text": text.strip()}))
+        note = {"at": now, "author": by, "text": text.strip(), **({"public": True} if public else {})}
+        row, _ = self.state.update(key, inc.site if inc else "", lambda r: r.notes.append(note))
         return row
 
     def resolve(self, ref: str, by: str, now: float, text: str = "") -> AlertRow:

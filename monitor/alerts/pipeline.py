@@ -26,15 +26,19 @@ from monitor.alerts.dedup import Dedup
 from monitor.alerts.delivery import AppriseTransport, Job, Transport, Workers, kind_of, retry_at
 from monitor.alerts.group import Group
 from monitor.alerts.inhibit import Inhibit
+from monitor.alerts.customers import Customers
 from monitor.alerts.model import Alert, AlertRow, Decision, apply_people
+from monitor.alerts.news import News
 from monitor.alerts.notify import Notify, target_urls
 from monitor.alerts.route import Assign
 from monitor.alerts.silence import Silence
 from monitor.alerts.state import AlertState
+from monitor.reports.records import Report
 from monitor.witness.incidents import Incident
 from monitor.state.store import Store
 
 log = logging.getLogger(__name__)
+MAX_NEWS_PER_TICK = 20  # messages of people's news per incident per tick (the rest go on the next)
 
 
 class Stage(Protocol):
@@ -75,6 +79,7 @@ class Pipeline:
     def __init__(self, config: AlertingConfig, state: AlertState, workers: Workers) -> None:
         self.config, self.state, self.workers = config, state, workers
         self.stages: list[Stage] = []
+        self.news: News | None = None  # customer reports and notes for the customer (build_pipeline sets it)
         self.tracked: dict[str, Incident] = {}
         self.sent: list[dict[str, Any]] = []  # every notification decided, in order (lab and tests)
         self._lock = threading.RLock()
@@ -110,11 +115,48 @@ class Pipeline:
             self._now = max(self._now, now)
             self._drain(now)
             self._retry(now)
+            reports = self._discover(now)
             ordered = sorted(self.tracked.values(), key=lambda i: (i.detected_at, ref_of(i)))
             out = self._each(ordered, now, timed=True)
+            out += self._tell(ordered, reports, now)
             self._forget()
             self.sent += out
             return out
+
+    # --- people's news: customer reports for the owner, notes for the customer (monitor.alerts.news) ----
+
+    def _discover(self, now: float) -> dict[str, list[Report]]:
+        """Recent customer reports by incident; an incident a report opened elsewhere is tracked from now."""
+        if self.news is None:
+            return {}
+        try:
+            fresh, reports = self.news.discover(self.tracked, now)
+        except Exception:  # the store hiccuped: the next tick looks again
+            log.exception("reading customer reports failed at %g", now)
+            return {}
+        self.track(fresh)
+        return reports
+
+    def _tell(self, incidents: list[Incident], reports: dict[str, list[Report]], now: float) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if self.news is None:
+            return out
+        for inc in incidents:
+            try:
+                for _ in range(MAX_NEWS_PER_TICK):
+                    row = self.state.get(ref_of(inc)) or AlertRow(ref=ref_of(inc), site=inc.site)
+                    route = self.config.route_for(inc)
+                    alert = self.news.next_alert(inc, row, route, reports.get(ref_of(inc), []), now)
+                    if alert is None:
+                        break
+                    self._run(alert, now)
+                    self._remember(inc, alert.row, route, alert, now)
+                    if alert.notification is None:
+                        break  # held (a maintenance window) or already told: the next tick looks again
+                    out.append(alert.notification)
+            except Exception:  # same as _each: one incident must not stop the others
+                log.exception("%s: telling people's news failed at %g", ref_of(inc), now)
+        return out
 
     def _each(self, incidents: list[Incident], now: float, timed: bool) -> list[dict[str, Any]]:
         out = []
@@ -278,8 +320,10 @@ def build_pipeline(config: AlertingConfig, store: Store, *, history_root: Path |
         Dedup(state),
         Assign(state, config),
         Notify(config, state, workers, history_root, fmt),
+        Customers(config, state, workers, state.windows, fmt),
     )
     pipeline.stages = list(stages)
+    pipeline.news = News(store, config)
     return pipeline
 
 

@@ -2,6 +2,7 @@
 
 An incident inside a window is recorded and shown with its reason, not paged. When the window ends
 (or the holiday) and the incident is still open, it pages then: the planned work left something broken.
+A note for the customer waits for the window's end too: during planned work the customer hears nothing.
 """
 
 from __future__ import annotations
@@ -43,13 +44,16 @@ class Silence:
         self.windows, self.config = windows, config
 
     def decide(self, alert: Alert, now: float) -> Decision | None:
-        if alert.transition not in ("opened", "escalated", "reminder") or alert.row.pending == "escalated":
+        if alert.transition not in ("opened", "escalated", "reminder", "public_note") \
+                or alert.row.pending == "escalated":
             return None  # a person's own escalation goes through
         inc = alert.incident
         for w in self.windows(now):
             if w.active(now) and covers(w, inc):
                 why = f"{w.scope}: {w.reason} (by {w.created_by})"
                 return Decision.stop(NAME, f"in_maintenance:{w.id}", why)
+        if alert.transition == "public_note":
+            return Decision(NAME, "not_silenced")  # a holiday holds pages, not what an engineer tells the customer
         cal = self.config.calendar_of(inc.site)
         day = cal.holiday(now) if cal is not None else None
         if cal is not None and day is not None and inc.severity not in cal.page:
