@@ -89,9 +89,12 @@ def escalate_cmd(ref: Ref, by: By = None, alerting: AlertingOption = None, db: D
 
 
 def note_cmd(ref: Ref, text: Annotated[str, typer.Argument(help="what was found or done")], by: By = None,
-             db: DbOption = None) -> None:
+             db: DbOption = None,
+             public: Annotated[bool, typer.Option("--public", help="for the customer too: their site page shows "
+                                                                   "it and their contacts receive it")] = False,
+             ) -> None:
     """Add a progress note (shown by `incident show` and in the next message)."""
-    _act(db, None, False, lambda d: d.note(ref, _who(by), text, time.time()))
+    _act(db, None, False, lambda d: d.note(ref, _who(by), text, time.time(), public=public))
 
 
 def resolve_cmd(ref: Ref, note: Annotated[str, typer.Option("--note", help="how it was fixed")] = "",
