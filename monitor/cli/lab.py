@@ -130,6 +130,9 @@ def up(path: Annotated[Path, typer.Argument(help="scenario YAML")],
            "--trap-sink", metavar="HOST:PORT", help="send the devices' traps here (e.g. saksi run's --trap-port)")] = None,
        write_inventory: Annotated[Path | None, typer.Option(
            "--write-inventory", help="write an inventory of the running site here, for saksi run / check")] = None,
+       snmp_port: Annotated[int, typer.Option(
+           "--snmp-port", help="every device's agent on this UDP port of its own address (e.g. 161, as real "
+                               "switches), so saksi discover can walk the site; default: a free port each")] = 0,
        ) -> None:
     """Keep the scenario's site running in real time (steps at their times); Ctrl-C stops it."""
     scn = _load(path)
@@ -140,15 +143,19 @@ def up(path: Annotated[Path, typer.Argument(help="scenario YAML")],
             sys.stderr.write(f"saksi: --trap-sink {trap_sink}: expected HOST:PORT\n")
             raise typer.Exit(2)
         sink = (host, int(port))
-    asyncio.run(_up(scn, _console(), sink, write_inventory))
+    try:
+        asyncio.run(_up(scn, _console(), sink, write_inventory, snmp_port))
+    except OSError as exc:  # --snmp-port taken (an snmpd on 0.0.0.0:161) or not allowed (below 1024, not root)
+        sys.stderr.write(f"saksi: cannot start the lab's agents on udp/{snmp_port}: {exc.strerror or exc}\n")
+        raise typer.Exit(2) from None
 
 
 async def _up(scn: scenario.Scenario, console: Console, trap_sink: tuple[str, int] | None = None,
-              write_inventory: Path | None = None) -> None:
+              write_inventory: Path | None = None, snmp_port: int = 0) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     # whole seconds: the agents re-render a device's MIB (~25 ms) when the time they show moves
-    lab = await runner.start(scn, clock=lambda: float(int(loop.time() - start)))
+    lab = await runner.start(scn, clock=lambda: float(int(loop.time() - start)), snmp_port=snmp_port)
     lab.trap_sink = trap_sink
     for name, port in lab.ports.items():
         host = lab.hosts[name]

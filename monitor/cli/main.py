@@ -173,6 +173,8 @@ def _add_subcommands() -> None:
     __import__("monitor.cli.alerts", fromlist=["register"]).register(app)
     __import__("monitor.cli.dashboards", fromlist=["register"]).register(app)
     __import__("monitor.cli.web", fromlist=["register"]).register(app)
+    __import__("monitor.cli.discover", fromlist=["register"]).register(app)
+    __import__("monitor.cli.devices", fromlist=["register"]).register(app)
     __import__("monitor.cli.report", fromlist=["register"]).register(app)
 
 

@@ -6,7 +6,7 @@ LLDP-MIB), so a lab poll exercises the same code as a poll of real hardware.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from pysnmp.proto import rfc1902
 
@@ -209,8 +209,9 @@ def _juniper_dom(site: LabSite, d: LabDevice, now: float) -> Iterator[Row]:
                 yield _oid(t, tc, p.ifindex), rfc1902.Integer32(round(val * factor))
 
 
-def _lldp(site: LabSite, d: LabDevice) -> Iterator[Row]:
-    loc, rem = "1.0.8802.1.1.2.1.3.7.1", "1.0.8802.1.1.2.1.4.1.1"
+def _lldp(site: LabSite, d: LabDevice, addresses: Mapping[str, str]) -> Iterator[Row]:
+    """lldpLocPortTable, lldpRemTable, and lldpRemManAddrTable for neighbours whose address is known (IPv4)."""
+    loc, rem, man = "1.0.8802.1.1.2.1.3.7.1", "1.0.8802.1.1.2.1.4.1.1", "1.0.8802.1.1.2.1.4.2.1"
     for p in d.ports.values():
         yield _oid(loc, 2, p.ifindex), rfc1902.Integer32(5)
         yield _oid(loc, 3, p.ifindex), _s(p.short)
@@ -227,6 +228,12 @@ def _lldp(site: LabSite, d: LabDevice) -> Iterator[Row]:
         yield _oid(rem, 7, *idx), _s(peer.short)
         yield _oid(rem, 8, *idx), _s(peer.name)
         yield _oid(rem, 9, *idx), _s(peer.device.name)
+        address = addresses.get(peer.device.name)
+        if address is not None:  # index: the neighbour's, then subtype ipV4(1), length 4, the address
+            octets = tuple(int(o) for o in address.split("."))
+            yield _oid(man, 3, *idx, 1, 4, *octets), rfc1902.Integer32(2)  # lldpRemManAddrIfSubtype: ifIndex
+            yield _oid(man, 4, *idx, 1, 4, *octets), rfc1902.Integer32(0)  # lldpRemManAddrIfId: not known
+            yield _oid(man, 5, *idx, 1, 4, *octets), rfc1902.ObjectIdentifier("0.0")  # lldpRemManAddrOID
 
 
 _DOM_RENDERERS = {"cisco-entity-sensor": _cisco_sensors, "entity-sensor-watts": _arista_sensors,
@@ -265,13 +272,14 @@ def _with_faults(rows: list[Row], d: LabDevice, now: float) -> MibView:
     return MibView(rows, silent=silent, broken=frozenset(broken))
 
 
-def render(site: LabSite, d: LabDevice, now: float) -> MibView:
+def render(site: LabSite, d: LabDevice, now: float, addresses: Mapping[str, str] | None = None) -> MibView:
+    """`addresses`: each device's management address, which LLDP neighbours advertise (lldpRemManAddrTable)."""
     rows: list[Row] = []
     rows += _system(d, now)
     rows += _interfaces(site, d)
     if d.profile.get("entity_mib", True):
         rows += _entities(site, d, now)
     rows += _DOM_RENDERERS[str(d.profile["dom"])](site, d, now)
-    rows += _lldp(site, d)
+    rows += _lldp(site, d, addresses or {})
     rows += hardware.render(d, now)  # power, cooling, temperature, CPU, memory, storage (monitor.lab.hardware)
     return _with_faults(rows, d, now) if d.table_faults else MibView(rows)

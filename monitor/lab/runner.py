@@ -118,8 +118,13 @@ class Lab:
             self.send_trap(name, ENT_CONFIG_CHANGE)
 
 
-async def start(scn: Scenario, clock: Callable[[], float] | None = None, ssh: bool = True) -> Lab:
-    """Build the site and start one agent (and one SSH server) per device; `clock` gives the time they show."""
+async def start(scn: Scenario, clock: Callable[[], float] | None = None, ssh: bool = True,
+                snmp_port: int = 0) -> Lab:
+    """Build the site and start one agent (and one SSH server) per device; `clock` gives the time they show.
+
+    `snmp_port`: every agent on this UDP port of its own address, as real switches all answer on 161, so
+    `saksi discover` can follow LLDP's management addresses (0: each agent on a port of its own).
+    """
     site = build(scn)
     lab = Lab(scn, site)
     # each device its own loopback address, as traps (and SSH known_hosts) tell devices apart by address
@@ -135,10 +140,11 @@ async def start(scn: Scenario, clock: Callable[[], float] | None = None, ssh: bo
                 site.settle(clock())
             if site.version not in cache:
                 cache.clear()
-                cache[site.version] = mib.render(site, dev, site.now)
+                cache[site.version] = mib.render(site, dev, site.now, lab.hosts)
             return cache[site.version]
 
-        transport, _, port = await serve(view, LAB_COMMUNITY, lambda dev=dev: site.answers(dev), host=lab.hosts[name])
+        transport, _, port = await serve(view, LAB_COMMUNITY, lambda dev=dev: site.answers(dev), host=lab.hosts[name],
+                                         port=snmp_port)
         lab.ports[name] = port
         lab._transports.append(transport)
     return lab
