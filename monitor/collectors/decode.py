@@ -6,6 +6,7 @@ A garbage value decodes to None (or ""), never raises: the caller counts it as a
 from __future__ import annotations
 
 import math
+import re
 
 
 def as_int(v: object) -> int | None:
@@ -79,3 +80,61 @@ def finite(x: float | None) -> float | None:
     if x is None or math.isnan(x) or math.isinf(x):
         return None
     return x
+
+
+_NUMBER_RE = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
+_NOT_A_READING = re.compile(r"^\s*(n/?a|null|none|-+|)\s*$", re.IGNORECASE)
+
+
+def _text(v: object) -> str | None:
+    if isinstance(v, bytes):
+        return v.decode("ascii", "replace")
+    return v if isinstance(v, str) else None
+
+
+def leading_number(v: object) -> float | None:
+    """The number a vendor writes before its unit or status word; None for "N/A", "NULL" or a number list.
+
+    >>> leading_number(b"-4.99 dBm normal"), leading_number("41.00 degrees C normal"), leading_number(b"[85.0]")
+    (-4.99, 41.0, 85.0)
+    >>> leading_number(b"N/A"), leading_number(b"NULL"), leading_number(b"-0.43 ,0.01"), leading_number(b"x1")
+    (None, None, None, None)
+    """
+    if isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    text = _text(v)
+    if text is None or _NOT_A_READING.match(text):
+        return None
+    numbers = number_list(text)
+    head = text.strip().lstrip("[").lstrip()
+    if len(numbers) != 1 or not _NUMBER_RE.match(head):
+        return None
+    return numbers[0]
+
+
+def number_list(v: object) -> list[float]:
+    """Every number of a comma-separated list ("lane 1, lane 2, ..." or "[high, low]"); [] when there is none.
+
+    >>> number_list(b"-0.43 ,0.01  ,0.30  ,0.19"), number_list("[-3.0, -9.0]"), number_list(b"N/A")
+    ([-0.43, 0.01, 0.3, 0.19], [-3.0, -9.0], [])
+    """
+    text = _text(v)
+    if text is None or _NOT_A_READING.match(text):
+        return []
+    out = []
+    for m in _NUMBER_RE.finditer(text):
+        try:
+            out.append(float(m.group(0)))
+        except ValueError:  # pragma: no cover - the pattern only matches numbers
+            continue
+    return [x for x in out if math.isfinite(x) and abs(x) < 2**64]
+
+
+def not_a_reading(v: object) -> bool:
+    """Text a device writes where it has no value: "N/A", "NULL", "none", "--", or nothing.
+
+    >>> not_a_reading(b"N/A"), not_a_reading(b""), not_a_reading(b"-3.2"), not_a_reading(5)
+    (True, True, False, False)
+    """
+    text = _text(v)
+    return text is not None and bool(_NOT_A_READING.match(text))

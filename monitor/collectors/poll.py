@@ -25,6 +25,15 @@ T = TypeVar("T")
 _GIVE_UP_AFTER = 2  # consecutive tables without any answer before the rest of the poll is skipped
 
 
+def confirming(target: SnmpTarget) -> SnmpTarget:
+    """The second, patient ask of a device that did not answer: twice the timeout, at least one retry.
+
+    >>> t = confirming(SnmpTarget("h", timeout=1.0, retries=0)); (t.timeout, t.retries)
+    (2.0, 1)
+    """
+    return replace(target, timeout=target.timeout * 2, retries=max(1, target.retries))
+
+
 def table_health(name: str, walk: WalkResult) -> TableHealth:
     rows = walk.row_count
     if walk.error is None:
@@ -67,16 +76,20 @@ class _Tables:
 
 
 async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
-                      now: Callable[[], float] = time.time) -> Snapshot:
+                      now: Callable[[], float] = time.time, *, confirm: bool = True) -> Snapshot:
+    """`confirm`: the daemon asks a silent device once more, patiently (see `confirming`), before it calls
+    it unreachable; `saksi check` passes False so that --timeout and --retries mean exactly what they say."""
     started, cpu0 = now(), time.perf_counter()
     try:
         try:
             facts = await system.collect(client, target)
         except SnmpTimeout:
+            if not confirm:
+                raise
             # Confirm before calling a device unreachable: on a lossy path one unanswered request is noise.
-            confirm = replace(target, timeout=target.timeout * 2, retries=max(1, target.retries))
-            facts = await system.collect(client, confirm)
-            target = confirm  # a slow device: the rest of this poll waits as long as the answer needed
+            patient = confirming(target)
+            facts = await system.collect(client, patient)
+            target = patient  # a slow device: the rest of this poll waits as long as the answer needed
     except SnmpError as exc:
         log.info("%s: not polled: %s", name, exc)
         return Snapshot(device=name, taken_at=started, reachable=False, error=str(exc),
@@ -134,7 +147,7 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
         got_walk = await tables.run([ptable.name], lambda t=ptable: client.walk(target, t.column_oids()))
         if got_walk is None or (walk := tables.record(ptable.name, got_walk)) is None:
             continue
-        more_sensors, more_modules = sensors.parse_port_table(ptable, walk, skipped)
+        more_sensors, more_modules = sensors.parse_port_table(ptable, walk, skipped, port_names)
         if ptable.index == "entity":
             more_sensors = sensors.with_ifindex(more_sensors, entity_ports)
             more_modules = [_place(m, entity_ports) for m in more_modules]

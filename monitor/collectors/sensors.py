@@ -7,17 +7,18 @@ marks unavailable becomes None; a value that is not a number is skipped and coun
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from monitor.collectors.decode import as_int, as_text, finite
+from monitor.collectors.decode import as_int, as_text, finite, leading_number, not_a_reading, number_list
 from monitor.collectors.entity import EntityTree
 from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
+from monitor.common.units import NO_LIGHT_DBM, entity_sensor_value, mw_to_dbm
 from monitor.model import Sensor, SensorKind, Thresholds, Transceiver
 from monitor.profiles import EntitySensorTable, PortTable, ReadingSpec, RowFilter, Scale, ThresholdTable
-from monitor.common.units import NO_LIGHT_DBM, entity_sensor_value, mw_to_dbm
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,9 @@ _TO_CANONICAL: dict[tuple[str, str], Callable[[float], float]] = {
 }
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 _IDENTITY = ("vendor", "model", "serial")
+# What an optic can physically report, in Saksi's units; a value outside is garbage (skipped, counted). Optical
+# power below the receiver floor (-inf, -99.99 dBm and the like) is "no light", reported as the floor.
+_PLAUSIBLE = {"dBm": (NO_LIGHT_DBM, 30.0), "C": (-55.0, 150.0), "V": (0.0, 15.0), "mA": (0.0, 2000.0)}
 
 
 def _number(raw: object) -> float | None:
@@ -189,6 +193,8 @@ def _number(raw: object) -> float | None:
     >>> _number(-541), _number(b"-1104.03 "), _number(b"22.24"), _number(b"1.2,3.4"), _number(b"9" * 30)
     (-541, -1104.03, 22.24, None, None)
     """
+    if isinstance(raw, float):
+        return raw if math.isfinite(raw) and abs(raw) < 2**64 else None
     n: float | None = as_int(raw)
     if n is None:
         text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw if isinstance(raw, str) else None
@@ -198,19 +204,73 @@ def _number(raw: object) -> float | None:
     return n if abs(n) < 2**64 else None  # no SNMP number is larger: a longer digit string is garbage
 
 
-def _reading_value(table: PortTable, spec: ReadingSpec, scale: Scale, raw: object
-                   ) -> tuple[float | None, bool]:
-    """(value in Saksi's unit or None, whether the cell was garbage) for one cell of a reading."""
-    n = _number(raw)
-    if n is None:
-        return None, True
+def cell_numbers(decode: str, raw: object) -> list[float] | None:
+    """The numbers a cell holds under a profile's `decode`; [] when the device says "no reading" (N/A,
+    NULL, empty text), None when the cell is garbage.
+
+    >>> cell_numbers("number", 42), cell_numbers("text", b"-4.99 dBm normal"), cell_numbers("text", b"N/A")
+    ([42], [-4.99], [])
+    >>> cell_numbers("lanes", b"-0.43 ,0.01"), cell_numbers("first", b"37.9 ,37.9"), cell_numbers("number", b"x")
+    ([-0.43, 0.01], [37.9], None)
+    """
+    if decode == "number":  # an INTEGER column: anything else in it is garbage, "N/A" included
+        n = _number(raw)
+        return None if n is None else [n]
+    if not_a_reading(raw):
+        return []
+    if decode == "text":
+        one = leading_number(raw)
+        return None if one is None else [one]
+    numbers = number_list(raw)
+    if not numbers:
+        return None
+    return numbers[:1] if decode == "first" else numbers
+
+
+def _to_saksi(table: PortTable, spec: ReadingSpec, scale: Scale, n: float) -> float | None:
+    """One raw number in Saksi's unit; None for the table's "unavailable" values."""
     if n in table.unavailable or n in spec.unavailable:
-        return None, False
+        return None
     if spec.kind.unit == "dBm" and n in table.no_light:
-        return NO_LIGHT_DBM, False
+        return NO_LIGHT_DBM
     unit = scale.unit or spec.kind.unit
     to_saksi = (lambda v: v) if unit == spec.kind.unit else _TO_CANONICAL[(unit, spec.kind.unit)]
-    return finite(to_saksi(_scaled(n, scale.factor))), False
+    return finite(to_saksi(_scaled(n, scale.factor)))
+
+
+def _plausible(kind: SensorKind, value: float | None) -> tuple[float | None, bool]:
+    """(value, plausible): optical power under the floor is the floor; anything else outside is garbage."""
+    if value is None:
+        return None, True
+    low, high = _PLAUSIBLE.get(kind.unit, (-math.inf, math.inf))
+    if kind.unit == "dBm" and value < low:
+        return NO_LIGHT_DBM, True
+    return (value, True) if low <= value <= high else (None, False)
+
+
+def _reading_values(table: PortTable, spec: ReadingSpec, scale: Scale, raw: object
+                    ) -> tuple[list[float | None], str | None]:
+    """(values in Saksi's unit, one per lane the cell holds; why the cell was garbage or None)."""
+    numbers = cell_numbers(spec.decode, raw)
+    if numbers is None:
+        return [None], "not a number"
+    if not numbers:
+        return [None], None
+    out: list[float | None] = []
+    why = None
+    for n in numbers:
+        value, ok = _plausible(spec.kind, _to_saksi(table, spec, scale, n))
+        if not ok:
+            why = "out of range"
+        out.append(value)
+    return out, why
+
+
+def _reading_value(table: PortTable, spec: ReadingSpec, scale: Scale, raw: object
+                   ) -> tuple[float | None, bool]:
+    """(value in Saksi's unit or None, whether the cell was garbage) for one single-valued cell."""
+    values, why = _reading_values(table, spec, scale, raw)
+    return values[0], why is not None
 
 
 def _scaled(n: float, factor: float) -> float:
@@ -226,108 +286,198 @@ def _scaled(n: float, factor: float) -> float:
     return float(n * factor)
 
 
-def _admitted(table: PortTable, rule: RowFilter | None, row: Mapping[int, object], what: str,
+Row = Mapping[int, object]
+
+
+def _admitted(table: PortTable, rule: RowFilter | None, rows: Mapping[int | None, Row], what: str,
               skipped: Counter[str]) -> bool | None:
     """Whether a row filter lets the row through; None (counted) when its cell is missing or garbage."""
     if rule is None:
         return True
-    value = as_int(row.get(rule.column))
+    if rule.select is not None and rule.select not in rows:
+        return False  # a table with a row per reading kind lists no such row for an empty cage
+    value = as_int(rows.get(rule.select, {}).get(rule.column))
     if value is None:
         skipped[f"{table.name}: {what} column missing or not a number"] += 1
         return None
     return rule.admits(value)
 
 
-def _holds_module(table: PortTable, row: Mapping[int, object], identity: dict[str, str],
+def _holds_module(table: PortTable, rows: Mapping[int | None, Row], identity: dict[str, str],
                   skipped: Counter[str]) -> bool:
     """A module sits in this row: the table's presence column says so, else the row names one."""
     if table.present is not None:
-        return bool(_admitted(table, table.present, row, "presence", skipped))
+        return bool(_admitted(table, table.present, rows, "presence", skipped))
     if table.transceiver:
         names = [k for k in identity if k in _IDENTITY] or list(identity)
         return any(identity[k] for k in names)
     return True
 
 
-def _row_index(table: PortTable, suffix: str) -> tuple[int | None, int | None, bool]:
-    """(index, lane, well-formed) from an index suffix: "5", or "5.2" for ifindex.lane tables."""
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """A row index split into the fields the profile names."""
+
+    index: int | None  # ifIndex or entPhysicalIndex (None for a `port` table until its name is looked up)
+    lane: int | None
+    select: int | None
+    port: str | None  # the port's name, for tables indexed by port name parts
+
+    @property
+    def key(self) -> tuple[int | None, int | None, str | None]:
+        return self.index, self.lane, self.port
+
+
+def _row_index(table: PortTable, suffix: str) -> _Index | None:
+    """The fields of an index suffix ("5", "5.2", "1.35684352", "101.4"); None when it does not fit."""
     parts = suffix.split(".")
-    if table.index == "ifindex.lane":
-        index = as_int(parts[0])
-        lane = as_int(parts[1]) if len(parts) == 2 else None
-        return index, lane, index is not None and len(parts) <= 2 and (len(parts) == 1 or lane is not None)
-    index = as_int(suffix)
-    return index, None, index is not None
-
-
-def _port_sensor(table: PortTable, spec: ReadingSpec, row: Mapping[int, object],
-                 cells: Mapping[int, Mapping[str, object]],
-                 suffix: str, index: int, lane: int | None, skipped: Counter[str]) -> Sensor | None:
-    """One reading of one row, with its thresholds; None when the row has no cell for it."""
-    value: float | None = None
-    raw = row.get(spec.prefer.column) if spec.prefer is not None else None
-    if spec.prefer is not None and raw is not None and _number(raw) is not None:
-        value, _ = _reading_value(table, spec, spec.prefer, raw)
-    else:  # no preferred text, or text that is not one number (a lane list): the integer column speaks
-        raw = row.get(spec.column)
-        if raw is None:
-            if cells.get(spec.column):  # the device has this column, but not for this row
-                skipped[f"{table.name}: {spec.kind.value} missing"] += 1
+    fields = table.fields
+    if len(parts) == len(fields) - 1 and fields[-1] in ("lane", "select"):
+        parts.append("")  # a lane table may list a single-lane module without its lane; a joined table its port
+    if len(parts) != len(fields):
+        return None
+    got: dict[str, int | None] = {}
+    port_parts: list[int] = []
+    for name, part in zip(fields, parts, strict=True):
+        value = as_int(part) if part else None
+        if value is None and not (name in ("lane", "select") and part == ""):
             return None
-        value, garbage = _reading_value(table, spec, spec.scale, raw)
-        if garbage:
-            skipped[f"{table.name}: {spec.kind.value} not a number"] += 1
+        if name == "port" and value is not None:
+            port_parts.append(value)
+        elif name != "_":
+            got[name] = value
+    port = table.port_name.format(*port_parts) if table.port_name and port_parts else None
+    return _Index(got.get("ifindex", got.get("entity")), got.get("lane"), got.get("select"), port)
+
+
+def _without_select(table: PortTable, suffix: str) -> str:
+    """The index suffix of a port's row, without the field that tells reading kinds apart."""
+    return ".".join(p for p, f in zip(suffix.split("."), table.fields, strict=False) if f != "select")
+
+
+def port_by_name(name: str, port_names: Mapping[str, int]) -> int | None:
+    """The ifIndex a vendor's port label names: its exact ifName/ifDescr, else the one port ending in "/label".
+
+    >>> port_by_name("1/3", {"1/1/3": 3, "1/1/13": 13}), port_by_name("1/3", {"1/3": 7}), port_by_name("9", {})
+    (3, 7, None)
+    """
+    if name in port_names:
+        return port_names[name]
+    tail = {i for n, i in port_names.items() if n.endswith("/" + name)}
+    return next(iter(tail)) if len(tail) == 1 else None
+
+
+def _limits(table: PortTable, spec: ReadingSpec, row: Row, skipped: Counter[str]) -> Thresholds:
     limits: dict[str, float | None] = {}
     for name, column in spec.thresholds.items():
         raw_limit = row.get(column)
         limits[name] = None
-        if raw_limit is not None:
-            limits[name], garbage = _reading_value(table, spec, spec.threshold_scale(column), raw_limit)
-            if garbage:
-                skipped[f"{table.name}: {spec.kind.value} {name} not a number"] += 1
-    return Sensor(
-        sensor_id=f"{table.source}:{suffix}:{spec.kind.value}", kind=spec.kind, value=value,
-        thresholds=Thresholds(**limits), source=table.source, descr=f"{table.name} {suffix} {spec.kind.value}",
-        ifindex=index, lane=lane, entity_index=index if table.index == "entity" else None,
+        if raw_limit is None:
+            continue
+        item = spec.threshold_items.get(name)
+        if item is not None:
+            numbers = number_list(raw_limit)
+            raw_limit = numbers[item] if item < len(numbers) else None
+            if raw_limit is None:
+                continue
+        elif spec.decode != "number":
+            numbers = cell_numbers("first" if spec.decode == "lanes" else spec.decode, raw_limit)
+            if not numbers:
+                if numbers is None:
+                    skipped[f"{table.name}: {spec.kind.value} {name} not a number"] += 1
+                continue
+            raw_limit = numbers[0]
+        values, why = _reading_values(table, replace(spec, decode="number"), spec.threshold_scale(column), raw_limit)
+        limits[name] = values[0]
+        if why is not None:
+            skipped[f"{table.name}: {spec.kind.value} {name} {why}"] += 1
+    return Thresholds(**limits)
+
+
+def _port_sensors(table: PortTable, spec: ReadingSpec, row: Row, limits_row: Row, has_column: bool, suffix: str,
+                  at: _Index, ifindex: int | None, skipped: Counter[str]) -> list[Sensor]:
+    """One reading of one row (one sensor per lane the cell lists), with its thresholds."""
+    values: list[float | None] = []
+    raw = row.get(spec.prefer.column) if spec.prefer is not None else None
+    if spec.prefer is not None and raw is not None and _number(raw) is not None:
+        values = [_reading_value(table, spec, spec.prefer, raw)[0]]
+    else:  # no preferred text, or text that is not one number (a lane list): the integer column speaks
+        raw = row.get(spec.column)
+        if raw is None:
+            if has_column:  # the device has this column, but not for this row
+                skipped[f"{table.name}: {spec.kind.value} missing"] += 1
+            return []
+        values, why = _reading_values(table, spec, spec.scale, raw)
+        if why is not None:
+            skipped[f"{table.name}: {spec.kind.value} {why}"] += 1
+    thresholds = _limits(table, spec, limits_row, skipped)
+    lanes = [spec.lane if spec.lane is not None else at.lane] if len(values) == 1 else \
+        list(range(1, len(values) + 1))
+    name = f"{table.source}:{suffix}:{spec.kind.value}"
+    return [Sensor(
+        sensor_id=name if len(values) == 1 and spec.lane is None else f"{name}:{lane}", kind=spec.kind,
+        value=value, thresholds=thresholds, source=table.source,
+        descr=f"{table.name} {at.port or suffix} {spec.kind.value}", ifindex=ifindex, lane=lane,
+        entity_index=at.index if table.index.split(".").count("entity") else None,
         status="ok" if value is not None else "unavailable",
-    )
+    ) for value, lane in zip(values, lanes, strict=True)]
 
 
-def parse_port_table(spec: PortTable, walk: WalkResult, skipped: Counter[str]
-                     ) -> tuple[list[Sensor], list[Transceiver]]:
+def parse_port_table(spec: PortTable, walk: WalkResult, skipped: Counter[str],
+                     port_names: Mapping[str, int] | None = None) -> tuple[list[Sensor], list[Transceiver]]:
     """A vendor table with a row per port: module identity and readings (with thresholds) in Saksi's units.
 
-    Rows without a module (by the table's presence column, else by an empty identity) give nothing;
-    readings are kept only where the module has diagnostics. A garbage cell never raises: it is
-    counted in `skipped` and its value is None. For an `entity` table, `ifindex` holds the
-    entPhysicalIndex until the caller places it on a port.
+    A row is one port (or one port's lane); tables with a row per reading kind (`select` in the index)
+    are joined back into one row per port. Rows without a module (by the table's presence column, else
+    by an empty identity) give nothing; readings are kept only where the module has diagnostics. A
+    garbage cell never raises: it is counted in `skipped` and its value is None. For an `entity` table,
+    `ifindex` holds the entPhysicalIndex until the caller places it on a port; a `port` table is placed
+    through `port_names` (ifName/ifDescr -> ifIndex).
     """
     sensors: list[Sensor] = []
     modules: list[Transceiver] = []
-    cells = {c: walk.column(f"{spec.oid}.{c}") for c in spec.columns()}
-    suffixes = sorted({s for c in cells.values() for s in c},
-                      key=lambda s: tuple(int(x) for x in s.split(".") if x.isdigit()))
-    for suffix in suffixes:
-        index, lane, ok = _row_index(spec, suffix)
-        if index is None or not ok:
-            skipped[f"{spec.name}: row with a non-numeric index"] += 1
-            continue
-        row = {c: col[suffix] for c, col in cells.items() if suffix in col}
-        identity = {name: as_text(row.get(c)) for name, c in spec.transceiver.items()}
-        if not _holds_module(spec, row, identity, skipped):
+    cells = {c: walk.column(spec.column_oid(c)) for c in spec.columns()}
+    groups: dict[tuple[int | None, int | None, str | None], dict[int | None, dict[int, object]]] = {}
+    where: dict[tuple[int | None, int | None, str | None], tuple[_Index, str]] = {}
+    misfits: set[str] = set()
+    for column, col in cells.items():
+        for suffix, value in col.items():
+            at = _row_index(spec, suffix)
+            if at is None:
+                misfits.add(suffix)
+                continue
+            groups.setdefault(at.key, {}).setdefault(at.select, {})[column] = value
+            if at.key not in where:
+                where[at.key] = (replace(at, select=None), _without_select(spec, suffix))
+    if misfits:
+        skipped[f"{spec.name}: row with a non-numeric index"] += len(misfits)
+    for key in sorted(groups, key=lambda k: (k[0] or 0, k[1] or 0, k[2] or "")):
+        rows, (at, suffix) = groups[key], where[key]
+        ifindex = at.index
+        if at.port is not None:
+            ifindex = port_by_name(at.port, port_names or {})
+            if ifindex is None:
+                skipped[f"{spec.name}: no port named {at.port}"] += 1
+                continue
+        base = rows.get(None) or {c: v for r in rows.values() for c, v in r.items()}
+        identity = {name: as_text(base.get(c)) for name, c in spec.transceiver.items()}
+        if not _holds_module(spec, {**rows, None: base}, identity, skipped):
             continue
         if spec.transceiver:
             modules.append(Transceiver(
                 vendor=identity.get("vendor", ""), model=identity.get("model", ""),
                 serial=identity.get("serial", ""), type=identity.get("type", ""),
-                revision=identity.get("revision", ""), ifindex=index, source=spec.source,
+                revision=identity.get("revision", ""), ifindex=ifindex, source=spec.source,
             ))
-        if not _admitted(spec, spec.dom, row, "diagnostics", skipped):
+        if not _admitted(spec, spec.dom, {**rows, None: base}, "diagnostics", skipped):
             continue
         for r in spec.readings:
-            sensor = _port_sensor(spec, r, row, cells, suffix, index, lane, skipped)
-            if sensor is not None:
-                sensors.append(sensor)
+            row = rows.get(r.select) if r.select is not None else base
+            if row is None:
+                continue
+            limits_row = row if r.threshold_select is None else rows.get(r.threshold_select, {})
+            sensors += _port_sensors(spec, r, row, limits_row, bool(cells.get(r.column)), suffix, at, ifindex,
+                                     skipped)
     return sensors, modules
 
 

@@ -1,8 +1,9 @@
-"""Vendor profiles: the SNMP tables each vendor exposes, loaded once from `snmp.yaml`."""
+"""Vendor profiles: the SNMP tables each vendor exposes, loaded once from the files of `snmp/` (one per vendor)."""
 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ class RowFilter:
     column: int
     values: tuple[int, ...] = ()
     absent_values: tuple[int, ...] = ()
+    select: int | None = None  # in a table with a row per reading: the row of this reading kind
 
     def admits(self, value: int) -> bool:
         return value in self.values if self.values else value not in self.absent_values
@@ -92,6 +94,11 @@ class ReadingSpec:
     threshold_unit: str | None = None
     prefer: Scale | None = None  # a decimal-text column read first; `column` when it is absent or not one number
     unavailable: tuple[int, ...] = ()  # raw values meaning "no reading" for this reading (beside the table's)
+    select: int | None = None  # a table with a row per reading kind: the index value of this kind's row
+    threshold_select: int | None = None  # the row holding its thresholds, when not `select`'s (a joined table)
+    lane: int | None = None  # a table with a column per lane: the lane this column holds
+    decode: str = "number"  # number | text ("-4.99 dBm normal") | lanes ("-0.43 ,0.01 ,0.30 ,0.19")
+    threshold_items: dict[str, int] = field(default_factory=dict)  # "[high, low]" cells: which item is which
 
     @property
     def scale(self) -> Scale:
@@ -107,7 +114,7 @@ class PortTable:
     name: str
     source: str
     oid: str  # the table's entry OID: a column is <oid>.<column>.<index>
-    index: str  # "ifindex" | "entity" | "ifindex.lane"
+    index: str  # dotted fields of the row index: ifindex | entity | lane | select | port | _ (ignored)
     readings: tuple[ReadingSpec, ...] = ()
     transceiver: dict[str, int] = field(default_factory=dict)  # vendor/model/serial/type/revision -> column
     enterprises: tuple[int, ...] = ()
@@ -115,9 +122,23 @@ class PortTable:
     dom: RowFilter | None = None  # rows whose module has diagnostics; default: every row holding a module
     unavailable: tuple[int, ...] = ()  # raw values the vendor uses for "no reading / no threshold"
     no_light: tuple[int, ...] = ()  # raw optical-power values meaning 0 mW (reported as the -40 dBm floor)
+    port_name: str | None = None  # the port's name from the index fields, e.g. "{0}/{1}" (instead of an ifIndex)
+    mib: str = ""
+    joins: tuple[tuple[int, str], ...] = ()  # (offset, entry OID): columns from `offset` up are that table's
+
+    def column_oid(self, column: int) -> str:
+        """Where a column lives: this table's entry, or a joined table with the same index."""
+        for offset, oid in sorted(self.joins, reverse=True):
+            if column > offset:
+                return f"{oid}.{column - offset}"
+        return f"{self.oid}.{column}"
 
     def applies(self, sys_object_id: str) -> bool:
         return _applies(self.enterprises, sys_object_id)
+
+    @property
+    def fields(self) -> list[str]:
+        return self.index.split(".")
 
     def columns(self) -> list[int]:
         cols: set[int] = set(self.transceiver.values())
@@ -132,7 +153,7 @@ class PortTable:
         return sorted(cols)
 
     def column_oids(self) -> list[str]:
-        return [f"{self.oid}.{c}" for c in self.columns()]
+        return [self.column_oid(c) for c in self.columns()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +180,23 @@ def _row_filter(d: dict[str, Any] | None) -> RowFilter | None:
     if not d:
         return None
     return RowFilter(column=int(d["column"]), values=tuple(int(v) for v in d.get("values", ())),
-                     absent_values=tuple(int(v) for v in d.get("absent_values", ())))
+                     absent_values=tuple(int(v) for v in d.get("absent_values", ())),
+                     select=None if d.get("select") is None else int(d["select"]))
+
+
+_INDEX_FIELDS = {"ifindex", "entity", "lane", "select", "port", "_"}
+_DECODERS = {"number", "text", "lanes"}
+_ITEM = re.compile(r"^(\d+)\[(\d+)\]$")
+
+
+def _threshold_column(where: str, v: object) -> tuple[int, int | None]:
+    """A threshold's place: a column (8), or an item of a "[high, low]" list cell ("8[1]")."""
+    if isinstance(v, int):
+        return v, None
+    m = _ITEM.match(str(v))
+    if not m:
+        raise ValueError(f"{where}: threshold column {v!r}: expected N or N[i]")
+    return int(m.group(1)), int(m.group(2))
 
 
 def _reading(table: str, kind_name: str, r: dict[str, Any]) -> ReadingSpec:
@@ -168,9 +205,17 @@ def _reading(table: str, kind_name: str, r: dict[str, Any]) -> ReadingSpec:
     unit = _unit(kind, str(r.get("unit", kind.unit)), where)
     t_unit = r.get("threshold_unit")
     prefer = r.get("prefer")
+    decode = str(r.get("decode", "number"))
+    if decode not in _DECODERS:
+        raise ValueError(f"{where}: decode {decode!r}: expected one of {sorted(_DECODERS)}")
+    places = {str(k): _threshold_column(where, v) for k, v in (r.get("thresholds") or {}).items()}
     return ReadingSpec(
         kind=kind, column=int(r["column"]), factor=float(r.get("factor", 1.0)), unit=unit,
-        thresholds={str(k): int(v) for k, v in (r.get("thresholds") or {}).items()},
+        thresholds={k: c for k, (c, _) in places.items()},
+        threshold_items={k: i for k, (_, i) in places.items() if i is not None},
+        select=None if r.get("select") is None else int(r["select"]),
+        threshold_select=None if r.get("threshold_select") is None else int(r["threshold_select"]),
+        lane=None if r.get("lane") is None else int(r["lane"]), decode=decode,
         threshold_factor=None if r.get("threshold_factor") is None else float(r["threshold_factor"]),
         threshold_unit=None if t_unit is None else _unit(kind, str(t_unit), where),
         prefer=None if not prefer else Scale(int(prefer["column"]), float(prefer.get("factor", 1.0)),
@@ -180,29 +225,57 @@ def _reading(table: str, kind_name: str, r: dict[str, Any]) -> ReadingSpec:
 
 
 def _port_table(d: dict[str, Any]) -> PortTable:
-    readings = tuple(_reading(d["name"], kind, r) for kind, r in (d.get("readings") or {}).items())
+    readings = tuple(_reading(d["name"], kind, one) for kind, r in (d.get("readings") or {}).items()
+                     for one in (r if isinstance(r, list) else [r]))
+    index = str(d.get("index", "ifindex"))
+    fields = index.split(".")
+    if set(fields) - _INDEX_FIELDS or fields.count("ifindex") + fields.count("entity") + fields.count("port") != 1:
+        raise ValueError(f"{d['name']}: index {index!r}: dotted fields of {sorted(_INDEX_FIELDS)}, with exactly "
+                         "one of ifindex, entity, port")
+    if ("port" in fields) != bool(d.get("port_name")):
+        raise ValueError(f"{d['name']}: an index with a `port` field needs `port_name`, and only it")
+    if any(r.select is not None for r in readings) != ("select" in fields):
+        raise ValueError(f"{d['name']}: readings name a `select` row exactly when the index has a select field")
     for r in readings:
         unknown = set(r.thresholds) - {"high_alarm", "high_warn", "low_alarm", "low_warn"}
         if unknown:
             raise ValueError(f"{d['name']}.{r.kind.value}: unknown thresholds {sorted(unknown)}")
     return PortTable(
-        name=d["name"], source=d["source"], oid=d["oid"], index=d.get("index", "ifindex"), readings=readings,
+        name=d["name"], source=d["source"], oid=d["oid"], index=index, readings=readings,
         transceiver={str(k): int(v) for k, v in (d.get("transceiver") or {}).items()},
         enterprises=tuple(d.get("enterprises", ())), present=_row_filter(d.get("present")),
         dom=_row_filter(d.get("dom")), unavailable=tuple(int(v) for v in d.get("unavailable", ())),
         no_light=tuple(int(v) for v in d.get("no_light", ())),
+        port_name=None if not d.get("port_name") else str(d["port_name"]), mib=str(d.get("mib", "")),
+        joins=tuple(sorted((int(k), str(v)) for k, v in (d.get("joins") or {}).items())),
     )
 
 
+def _documents(path: Path) -> list[dict[str, Any]]:
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    out = []
+    for f in files:
+        data = yaml.safe_load(f.read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{f.name}: expected a mapping with entity_sensor_tables and/or port_tables")
+        out.append(data)
+    return out
+
+
 @functools.cache
-def snmp_profiles(path: Path = _HERE / "snmp.yaml") -> SnmpProfiles:
-    data = yaml.safe_load(path.read_text())
+def snmp_profiles(path: Path = _HERE / "snmp") -> SnmpProfiles:
+    """Every vendor's tables: a folder of YAML files (read in name order), or one file."""
+    docs = _documents(path)
     sensor_tables = tuple(
         EntitySensorTable(
             name=d["name"], source=d["source"], oid=d["oid"], columns=dict(d["columns"]),
             enterprises=tuple(d.get("enterprises", ())), priority=int(d.get("priority", 0)),
             thresholds=tuple(_threshold(t) for t in d.get("thresholds", ())),
         )
-        for d in data.get("entity_sensor_tables", ())
+        for data in docs for d in data.get("entity_sensor_tables", ())
     )
-    return SnmpProfiles(sensor_tables, tuple(_port_table(d) for d in data.get("port_tables", ())))
+    port_tables = tuple(_port_table(d) for data in docs for d in data.get("port_tables", ()))
+    names = [t.name for t in (*sensor_tables, *port_tables)]
+    if len(set(names)) != len(names):
+        raise ValueError(f"snmp profiles: a table is listed twice: {sorted({n for n in names if names.count(n) > 1})}")
+    return SnmpProfiles(sensor_tables, port_tables)

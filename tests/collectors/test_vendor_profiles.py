@@ -514,8 +514,10 @@ def test_profile_loader_rejects_what_it_cannot_convert(tmp_path: Path) -> None:
 
 
 def test_every_port_table_names_its_mib_and_loads() -> None:
-    raw = yaml.safe_load((Path(monitor.profiles.__file__).parent / "snmp.yaml").read_text())
-    for entry in raw["port_tables"]:
+    folder = Path(monitor.profiles.__file__).parent / "snmp"
+    entries = [e for f in sorted(folder.glob("*.yaml")) for e in (yaml.safe_load(f.read_text()) or {}).get(
+        "port_tables", ())]
+    for entry in entries:
         assert entry.get("mib"), entry["name"]
         assert entry.get("enterprises"), f"{entry['name']}: a vendor table is asked of its vendor's devices only"
     loaded = {t.name: t for t in snmp_profiles().port_tables}
