@@ -83,6 +83,16 @@ def is_watched(rule: WatchRule, port: str, up_now: bool = False) -> bool:
     return verdict(rule, port, up_now) in WATCHED
 
 
+def may_alert(rule: WatchRule, port: str) -> bool:
+    """Whether a change on this port may open an incident: a port that changed was up, so only an ignore:
+    pattern (and no link) keeps it out.
+
+    >>> may_alert(WatchRule(levels=(((), ("Gi1/0/4*",)),)), "GigabitEthernet1/0/41"), may_alert(WatchRule(), "x")
+    (False, True)
+    """
+    return verdict(rule, port, up_now=True) != IGNORED
+
+
 def up_within(last: Snapshot | None, changes: Iterable[Change], now: float,
               window_s: float = DEFAULT_WINDOW_S) -> frozenset[str]:
     """Ports seen up within the window: up in the last stored poll, or changing to or from up since then.

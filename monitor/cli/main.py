@@ -6,15 +6,25 @@ import asyncio
 import json
 import logging
 import math
+import os
 import sys
+import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from monitor.check.rates import rates_between
+from monitor.check.report import render, snapshot_json
+from monitor.check.watch import DEFAULT_WINDOW_S, rule_for, up_within, watched_ports
+from monitor.cli.progress import progress
+from monitor.collectors.poll import poll_device
 from monitor.collectors.snmp import PysnmpClient, SnmpTarget
+from monitor.collectors.targets import target_for
 from monitor.common.errors import SaksiError
+from monitor.common.names import same_port
 from monitor.inventory import (
     AUTH_PROTOCOLS,
     MIN_V3_KEY_LENGTH,
@@ -23,20 +33,37 @@ from monitor.inventory import (
     InventoryError,
     load_inventory,
 )
-from monitor.common.names import canonical_port
-from monitor.collectors.poll import poll_device
-from monitor.collectors.targets import target_for
-from monitor.check.report import render, snapshot_json
+from monitor.model import Snapshot
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Saksi: the witness of what changed on your network.")
+try:  # typer 0.2x carries its own copy of click; earlier ones use click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  help="Saksi: the witness of what changed on your network.")
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 EXIT_HEALTHY, EXIT_PROBLEM, EXIT_UNPOLLABLE = 0, 1, 2
 DEFAULT_INVENTORY = Path("inventory")
+_DEFAULT_DB = Path("var/saksi.db")
+
+
+def _version(show: bool) -> None:
+    if show:
+        try:
+            sys.stdout.write(f"saksi {version('saksi')}\n")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            sys.stdout.write("saksi (not installed: no package metadata)\n")
+        raise typer.Exit(0)
 
 
 @app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log what happens")] = False) -> None:
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log what happens (INFO)")] = False,
+    show_version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                               help="print the version and exit")] = False,
+) -> None:
     if verbose:
         logging.getLogger().setLevel(logging.INFO)
         # APScheduler logs every job run at INFO ("Running job ... executed successfully"): one line per poll
@@ -49,7 +76,7 @@ def _option_problem(t: SnmpTarget) -> str | None:
     if t.version not in SNMP_VERSIONS:
         return f"--snmp-version must be one of {', '.join(SNMP_VERSIONS)}"
     if not 1 <= t.port <= 65535:
-        return "--port must be between 1 and 65535"
+        return "--snmp-port must be between 1 and 65535"
     if not (math.isfinite(t.timeout) and t.timeout > 0) or t.retries < 0:
         return "--timeout must be > 0 seconds and --retries >= 0"
     if t.version != "3":
@@ -76,38 +103,58 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def check(
-    args: Annotated[Optional[list[str]], typer.Argument(help="DEVICE [PORT], or just [PORT] with --host")] = None,
+    args: Annotated[list[str] | None, typer.Argument(metavar="[DEVICE] [PORT]",
+                                                     help="DEVICE [PORT], or just [PORT] with --host")] = None,
     inventory: Annotated[list[Path], typer.Option("--inventory", "-i", help="inventory file or folder")] = [
         DEFAULT_INVENTORY],
-    host: Annotated[Optional[str], typer.Option(help="poll this address without an inventory")] = None,
-    port: Annotated[int, typer.Option("--port", "-p", help="SNMP UDP port (with --host)")] = 161,
+    host: Annotated[str | None, typer.Option(help="poll this address without an inventory")] = None,
+    snmp_port: Annotated[int, typer.Option("--snmp-port", help="SNMP UDP port (with --host)")] = 161,
+    old_port: Annotated[int | None, typer.Option("--port", "-p", help="deprecated: use --snmp-port (goes in the "
+                                                 "next release; PORT is the interface)")] = None,
     community: Annotated[str, typer.Option(help="SNMP v1/v2c community (with --host)")] = "public",
     snmp_version: Annotated[str, typer.Option("--snmp-version", help="1, 2c or 3")] = "2c",
-    v3_user: Annotated[Optional[str], typer.Option("--v3-user")] = None,
-    v3_auth_protocol: Annotated[Optional[str], typer.Option("--v3-auth-protocol", help="MD5, SHA, SHA256...")] = None,
-    v3_auth_key: Annotated[Optional[str], typer.Option("--v3-auth-key", envvar="SAKSI_V3_AUTH_KEY")] = None,
-    v3_priv_protocol: Annotated[Optional[str], typer.Option("--v3-priv-protocol", help="DES, AES, AES256")] = None,
-    v3_priv_key: Annotated[Optional[str], typer.Option("--v3-priv-key", envvar="SAKSI_V3_PRIV_KEY")] = None,
-    v3_context: Annotated[str, typer.Option("--v3-context")] = "",
-    timeout: Annotated[float, typer.Option(help="seconds per SNMP request")] = 2.0,
-    retries: Annotated[int, typer.Option(help="retries per SNMP request")] = 1,
+    v3_user: Annotated[str | None, typer.Option("--v3-user", help="SNMPv3 user name (selects SNMPv3)")] = None,
+    v3_auth_protocol: Annotated[str | None, typer.Option("--v3-auth-protocol", help="MD5, SHA, SHA256...")] = None,
+    v3_auth_key: Annotated[str | None, typer.Option("--v3-auth-key", envvar="SAKSI_V3_AUTH_KEY",
+                                                    help="SNMPv3 authentication key")] = None,
+    v3_priv_protocol: Annotated[str | None, typer.Option("--v3-priv-protocol", help="DES, AES, AES256")] = None,
+    v3_priv_key: Annotated[str | None, typer.Option("--v3-priv-key", envvar="SAKSI_V3_PRIV_KEY",
+                                                    help="SNMPv3 privacy key")] = None,
+    v3_context: Annotated[str, typer.Option("--v3-context", help="SNMPv3 context name")] = "",
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each SNMP request (with --host; an "
+                                           "inventory device uses its own); a silent device takes "
+                                           "timeout x (retries + 1), exactly")] = 2.0,
+    retries: Annotated[int, typer.Option(help="times an unanswered SNMP request is sent again (with --host)")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print the snapshot as JSON")] = False,
     no_ssh: Annotated[bool, typer.Option("--no-ssh", help="skip SSH even when the device has SSH credentials")] = False,
     hardware: Annotated[bool, typer.Option("--hardware", help="show power supplies, fans, temperatures, CPU, "
                                                               "memory, storage and disks")] = False,
+    rates: Annotated[bool, typer.Option("--rates", help="poll twice and add traffic and error rates")] = False,
+    rate_interval: Annotated[float, typer.Option("--rate-interval", help="seconds between the two polls of "
+                                                 "--rates")] = 10.0,
+    db: Annotated[str | None, typer.Option("--db", help="state store whose history tells which ports were up in "
+                                           "the last 30 days (default $SAKSI_DB, else var/saksi.db if it "
+                                           "exists)")] = None,
 ) -> None:
     """Poll one device now and show each port, its module, optics and neighbour.
 
-    Exit code: 0 healthy, 1 a problem was found, 2 the device could not be polled.
+    A down port that nobody uses (in no inventory link, no watch: pattern, not up in 30 days) is shown as
+    unused, not as a problem. Exit code: 0 healthy, 1 a problem was found, 2 the device could not be polled.
     """
     args = list(args or [])
     device = None
+    inv = None
+    if old_port is not None:
+        sys.stderr.write("saksi: --port is deprecated for the SNMP port; use --snmp-port\n")
+        snmp_port = old_port
+    if not (math.isfinite(rate_interval) and rate_interval > 0):
+        raise _fail("--rate-interval must be > 0 seconds")
     if host is not None:
         if len(args) > 1:
             raise _fail("with --host give at most one PORT")
         v3 = v3_user is not None
         target = SnmpTarget(
-            host=host, port=port, version="3" if v3 else snmp_version, community=community, user=v3_user or "",
+            host=host, port=snmp_port, version="3" if v3 else snmp_version, community=community, user=v3_user or "",
             auth_protocol=v3_auth_protocol, auth_key=v3_auth_key, priv_protocol=v3_priv_protocol,
             priv_key=v3_priv_key, context=v3_context, timeout=timeout, retries=retries,
         )
@@ -127,36 +174,69 @@ def check(
         target, name, wanted_port = target_for(device), device.name, (args[1] if len(args) > 1 else None)
     if target.version == "3" and target.auth_protocol and not target.auth_key:
         raise _fail("SNMPv3 with an auth protocol needs --v3-auth-key")
+    shown = not as_json and console.is_terminal
     try:
-        snap = asyncio.run(_poll_once(name, target))
+        with progress(console, f"polling {name} ({target.host}:{target.port})", shown):
+            snap = asyncio.run(_poll_once(name, target))
+        first = snap if rates and snap.reachable else None
+        if first is not None:  # rates need a second poll
+            with progress(console, f"polling {name} again in {rate_interval:g} s (--rates)", shown):
+                time.sleep(rate_interval)
+                snap = asyncio.run(_poll_once(name, target))
     except SaksiError as exc:
         raise _fail(str(exc)) from None
     if device is not None and device.ssh is not None and not no_ssh:
         from monitor.collectors.ssh import attach, collect_device
 
-        snap = attach(snap, asyncio.run(collect_device(device)))
+        with progress(console, f"reading {name} over SSH", shown):
+            snap = attach(snap, asyncio.run(collect_device(device)))
     if not snap.reachable:
         if as_json:
             console.print_json(json.dumps(snapshot_json(snap)))
         raise _fail(f"{name}: cannot poll: {snap.error}")
     ports = None
     if wanted_port is not None:
-        want = canonical_port(wanted_port)
-        ports = [p for p in snap.ports if want in (p.name, canonical_port(p.descr)) or wanted_port == str(p.ifindex)]
+        ports = [p for p in snap.ports if same_port(wanted_port, p.name) or same_port(wanted_port, p.descr)
+                 or wanted_port == str(p.ifindex)]
         if not ports:
             raise _fail(f"{name}: no port {wanted_port!r} (try one of: {', '.join(p.name for p in snap.ports[:8])}...)")
-    data = snapshot_json(snap, ports)
+    verdicts = watched_ports(snap, rule_for(inv, name, _recently_up(db, snap)))
+    data = snapshot_json(snap, ports, verdicts)
+    port_rates = None if first is None else rates_between(first, snap)
+    if port_rates is not None:
+        for p in data["ports"]:
+            p["rates"] = port_rates.get(p["name"])
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        render(snap, ports, console, hardware=hardware)
+        render(snap, ports, console, hardware=hardware, verdicts=verdicts, rates=port_rates)
     raise typer.Exit(EXIT_HEALTHY if data["healthy"] else EXIT_PROBLEM)
 
 
-async def _poll_once(name: str, target: SnmpTarget):  # type: ignore[no-untyped-def]
+def _recently_up(db: str | None, snap: Snapshot) -> frozenset[str]:
+    """Ports the state store saw up in the window; nothing when there is no store (never creates one)."""
+    url = db or os.environ.get("SAKSI_DB") or (f"sqlite:///{_DEFAULT_DB}" if _DEFAULT_DB.exists() else None)
+    if url is None:
+        return frozenset()
+    from monitor.state.store import Store, StoreError
+
+    try:
+        store = Store(url, create=False)
+    except StoreError as exc:
+        sys.stderr.write(f"saksi: no port history: {exc}\n")
+        return frozenset()
+    try:
+        now = snap.taken_at
+        last = store.last_good_snapshots().get(snap.device)
+        return up_within(last, store.changes(device=snap.device, since=now - DEFAULT_WINDOW_S), now)
+    finally:
+        store.close()
+
+
+async def _poll_once(name: str, target: SnmpTarget) -> Snapshot:
     client = PysnmpClient()
     try:
-        return await poll_device(name, target, client)
+        return await poll_device(name, target, client, confirm=False)  # the flags, not the daemon's patience
     finally:
         client.close()
 
@@ -175,18 +255,44 @@ def _add_subcommands() -> None:
     __import__("monitor.cli.web", fromlist=["register"]).register(app)
     __import__("monitor.cli.discover", fromlist=["register"]).register(app)
     __import__("monitor.cli.devices", fromlist=["register"]).register(app)
+    __import__("monitor.cli.optics", fromlist=["register"]).register(app)
+    __import__("monitor.cli.discover", fromlist=["register"]).register(app)
+    __import__("monitor.cli.devices", fromlist=["register"]).register(app)
     __import__("monitor.cli.report", fromlist=["register"]).register(app)
 
 
 _add_subcommands()
 
 
+def usage_error(exc: click_errors.ClickException) -> str:
+    """A usage error as the one line every other `saksi` error is, naming the command and where help is.
+
+    >>> usage_error(click_errors.UsageError("Missing argument 'ID'."))
+    "saksi: Missing argument 'ID'. (see saksi --help)\\n"
+    """
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "saksi"
+    message = " ".join(exc.format_message().split())
+    return f"{path if path.endswith('saksi') or ' ' in path else 'saksi'}: {message} (see {path} --help)\n"
+
+
 def main() -> None:
+    """The entry point: a bad argument is one line on stderr and exit 2, as every other bad input."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app()
+        code = app(standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:  # a bare group: its help, as before
+        exc.show()
+        sys.exit(EXIT_UNPOLLABLE)
+    except click_errors.ClickException as exc:  # click's usage errors exit 2
+        sys.stderr.write(usage_error(exc))
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("saksi: aborted\n")
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -52,3 +52,33 @@ def series_rows(measurement: str, tags: dict[str, str], columns: list[str],
         fields = {c: x for c, x in zip(columns[1:], v[1:]) if x is not None}
         out.append(Row(measurement, v[0] / 1e9, dict(tags), fields))
     return out
+
+
+DOM_READINGS = ("rx_dbm", "tx_dbm", "temperature_c", "voltage_v", "bias_ma")
+THRESHOLD_LEVELS = ("low_alarm", "low_warn", "high_warn", "high_alarm")
+
+
+def reading_series(rows: Iterable[Row]) -> dict[str, dict[str, Any]]:
+    """A port's `dom` rows as one series per reading (and lane): times, values, and the newest thresholds.
+
+    >>> rows = [Row("dom", 1.0, {"serial": "S1"}, {"rx_dbm": -7.0, "rx_dbm_low_warn": -18.0}),
+    ...         Row("dom", 2.0, {"serial": "S1"}, {"rx_dbm": -7.5, "rx_dbm_low_warn": -17.0, "tx_dbm": -2.0})]
+    >>> s = reading_series(rows)
+    >>> s["rx_dbm"]["values"], s["rx_dbm"]["thresholds"]["low_warn"], sorted(s)
+    ([-7.0, -7.5], -17.0, ['rx_dbm', 'tx_dbm'])
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: r.time):
+        lane = row.tags.get("lane")
+        for key in DOM_READINGS:
+            value = row.fields.get(key)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            name = key if lane is None else f"{key}@lane{lane}"
+            s = out.setdefault(name, {"times": [], "values": [], "thresholds": {}, "lane": lane, "serial": None})
+            s["times"].append(row.time)
+            s["values"].append(float(value))
+            s["serial"] = row.tags.get("serial") or s["serial"]
+            s["thresholds"] = {lv: v for lv in THRESHOLD_LEVELS
+                               if isinstance(v := row.fields.get(f"{key}_{lv}"), (int, float))}
+    return out

@@ -27,7 +27,7 @@ SFP_SERIAL = "FNS192717K1"
 
 
 def at(agent: Agent, community: str) -> list[str]:
-    return ["--host", agent.host, "--port", str(agent.port), "--community", community]
+    return ["--host", agent.host, "--snmp-port", str(agent.port), "--community", community]
 
 
 def check(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -94,7 +94,7 @@ def test_missing_tables_are_empty_not_errors(snmpsim: Agent) -> None:
 def test_silent_device_times_out_quickly() -> None:
     nobody = free_udp_port()  # nothing listens here
     started = time.monotonic()
-    r = check("--host", "127.0.0.1", "--port", str(nobody), "--community", "public", *FAST_FAIL, "--json")
+    r = check("--host", "127.0.0.1", "--snmp-port", str(nobody), "--community", "public", *FAST_FAIL, "--json")
     elapsed = time.monotonic() - started
 
     reason = refused(r)
@@ -111,7 +111,7 @@ def test_wrong_community_is_a_timeout(snmpsim: Agent) -> None:
 
 
 def test_snmpv3_with_the_right_credentials(snmpsim: Agent) -> None:
-    v3 = polled(check("--host", snmpsim.host, "--port", str(snmpsim.port), *V3, "--v3-context", "ios_2960x",
+    v3 = polled(check("--host", snmpsim.host, "--snmp-port", str(snmpsim.port), *V3, "--v3-context", "ios_2960x",
                       "--json"))
     v2 = polled(check(*at(snmpsim, "ios_2960x"), "--json"))
 
@@ -131,7 +131,7 @@ def test_snmpv3_refused_credentials(snmpsim: Agent, change: dict[str, str], word
     args = list(V3)
     for option, value in change.items():
         args[args.index(option) + 1] = value
-    reason = refused(check("--host", snmpsim.host, "--port", str(snmpsim.port), *args,
+    reason = refused(check("--host", snmpsim.host, "--snmp-port", str(snmpsim.port), *args,
                            "--v3-context", "ios_2960x", *FAST_FAIL))
     for word in words:
         assert word in reason
@@ -142,7 +142,7 @@ def test_snmpv3_refused_credentials(snmpsim: Agent, change: dict[str, str], word
     (["--snmp-version", "7"], "--snmp-version"),
     (["--snmp-version", "3"], "--v3-user"),
     (["--community", ""], "--community"),
-    (["--port", "70000"], "--port"),
+    (["--snmp-port", "70000"], "--snmp-port"),
     (["--timeout", "0"], "--timeout"),
     (["--retries", "-1"], "--retries"),
     (["--v3-user", "saksi", "--v3-auth-protocol", "ROT13", "--v3-auth-key", "saksi-auth-key"],
@@ -154,7 +154,7 @@ def test_snmpv3_refused_credentials(snmpsim: Agent, change: dict[str, str], word
 ])
 def test_bad_options_are_refused_with_a_reason(args: list[str], words: str) -> None:
     """Checked before any packet is sent: the address is a port where nothing listens."""
-    r = check("--host", "127.0.0.1", "--port", str(free_udp_port()), *FAST_FAIL, *args)
+    r = check("--host", "127.0.0.1", "--snmp-port", str(free_udp_port()), *FAST_FAIL, *args)
     assert words in refused(r)
 
 
@@ -165,7 +165,7 @@ def test_bad_options_are_refused_with_a_reason(args: list[str], words: str) -> N
 def partial_full(snmpsim: Agent) -> tuple[dict[str, Any], int]:
     """The whole `partial` recording read through a fault-free proxy, and how many answers that took."""
     with proxy_in_thread((snmpsim.host, snmpsim.port)) as proxy:
-        r = check("--host", proxy.address[0], "--port", str(proxy.address[1]), "--community", "partial",
+        r = check("--host", proxy.address[0], "--snmp-port", str(proxy.address[1]), "--community", "partial",
                   "--json", *FAST_FAIL)
     data = polled(r)
     assert proxy.dropped == 0 and proxy.answers == proxy.requests
@@ -194,7 +194,7 @@ def test_device_that_goes_silent_mid_poll(snmpsim: Agent, partial_full: tuple[di
     seen: set[str] = set()
     for n in _cut_points(total):
         with proxy_in_thread((snmpsim.host, snmpsim.port), Faults(drop_after=n)) as proxy:
-            r = check("--host", proxy.address[0], "--port", str(proxy.address[1]), "--community", "partial",
+            r = check("--host", proxy.address[0], "--snmp-port", str(proxy.address[1]), "--community", "partial",
                       "--json", *FAST_FAIL)
         where = f"answers cut after {n} of {total}"
         data = polled(r)
@@ -236,7 +236,7 @@ def test_lossy_and_slow_links(snmpsim: Agent, partial_full: tuple[dict[str, Any]
     for faults, retries, timeout in ((Faults(drop_probability=0.15, seed=7), "4", "0.3"),
                                      (Faults(delay_s=0.05), "0", "1")):
         with proxy_in_thread((snmpsim.host, snmpsim.port), faults) as proxy:
-            r = check("--host", proxy.address[0], "--port", str(proxy.address[1]), "--community", "partial",
+            r = check("--host", proxy.address[0], "--snmp-port", str(proxy.address[1]), "--community", "partial",
                       "--json", "--timeout", timeout, "--retries", retries)
         data = polled(r)
         assert data["tables"] == full["tables"] and data["ports"] == full["ports"], faults
@@ -245,13 +245,13 @@ def test_lossy_and_slow_links(snmpsim: Agent, partial_full: tuple[dict[str, Any]
     # A device slower than the timeout is asked once more with twice the timeout before it is called
     # unreachable, and the rest of that poll then waits as long: 0.5 s answers against 0.3 s are slow, not gone.
     with proxy_in_thread((snmpsim.host, snmpsim.port), Faults(delay_s=0.5)) as proxy:
-        r = check("--host", proxy.address[0], "--port", str(proxy.address[1]), "--community", "partial",
+        r = check("--host", proxy.address[0], "--snmp-port", str(proxy.address[1]), "--community", "partial",
                   "--json", *FAST_FAIL)
     data = polled(r)
     assert data["tables"] == full["tables"] and data["ports"] == full["ports"]
 
     with proxy_in_thread((snmpsim.host, snmpsim.port), Faults(delay_s=1.0)) as proxy:
-        r = check("--host", proxy.address[0], "--port", str(proxy.address[1]), "--community", "partial",
+        r = check("--host", proxy.address[0], "--snmp-port", str(proxy.address[1]), "--community", "partial",
                   *FAST_FAIL)
     assert "timeout" in refused(r)
 
