@@ -210,4 +210,4 @@ def incident(request: Request, ref: Annotated[str, access.RefPath]) -> IncidentO
 @router.get("/openapi.json", include_in_schema=False)
 def openapi(request: Request) -> dict[str, Any]:
     who(request)
-    return request.app.openapi()  # type: ignore[no-any-return]
+    return request.app.openapi()

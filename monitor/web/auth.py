@@ -63,7 +63,7 @@ class Sessions:
         server-side session, {"csrf"} for an anonymous one, {} when there is none or it ended."""
         cached = getattr(request.state, "session", None)
         if cached is not None:
-            return cached  # type: ignore[no-any-return]
+            return cached
         data: dict[str, Any] = {}
         loaded = self._unsign(request.cookies.get(COOKIE, ""))
         if isinstance(loaded.get("sid"), str):
@@ -173,5 +173,5 @@ def check_csrf(request: Request, sessions: Sessions, given: str | None) -> None:
     if origin and origin != "null" and origin.rstrip("/") != str(request.base_url).rstrip("/"):
         raise Forbidden("cross-origin request refused")
     expected = sessions.load(request).get("csrf")
-    if not isinstance(expected, str) or not given or not hmac.compare_digest(expected, given):
+    if not isinstance(expected, str) or not given or not hmac.compare_digest(expected.encode(), given.encode()):
         raise Forbidden("the form expired or did not come from this site; reload the page and try again")

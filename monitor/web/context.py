@@ -66,14 +66,14 @@ def when(t: float | None, tz: str = "UTC") -> Markup:
 
 
 def web(request: Request) -> Web:
-    return request.app.state.web  # type: ignore[no-any-return]
+    return request.app.state.web
 
 
 def who(request: Request) -> Principal:
     """The request's principal, or NotAuthenticated (pages answer with the login form, the API with 401)."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     w = web(request)
     p = principal_of(request, w.store.engine, w.sessions)
     if p is None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from monitor.confighist.history import ConfigHistory
+from monitor.confighist.history import ConfigHistory, ConfigVersion
 from monitor.inventory import Inventory
 from monitor.state.store import Store
 from monitor.web import WebSettings, accounts, views
@@ -174,7 +174,12 @@ def test_config_pages_read_only_the_versions_they_show(tmp_path: Path, monkeypat
                      1000.0 + n, "ssh:test")
     reads: list[str] = []
     real_text = ConfigHistory.text
-    monkeypatch.setattr(ConfigHistory, "text", lambda self, v: reads.append(v.commit) or real_text(self, v))
+
+    def counted(self: ConfigHistory, version: ConfigVersion) -> str:  # the real read, counted
+        reads.append(version.commit)
+        return real_text(self, version)
+
+    monkeypatch.setattr(ConfigHistory, "text", counted)
     page1, more = views.config_log("s1", ["sw1"], root, page=1, per_page=20)
     assert len(page1) == 20 and more and len(reads) <= 2 * 20
     assert [c.at for c in page1] == sorted((c.at for c in page1), reverse=True) and page1[0].at == 1059.0
