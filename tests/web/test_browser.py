@@ -147,3 +147,43 @@ def test_read_only_link_opens_the_customers_sites(browser: object, lab: Lab) -> 
     assert "+username noc secret 5 <redacted>" in download.text()
     page.screenshot(path=str(ARTIFACTS / "6-config-changes.png"), full_page=True)
     page.context.close()
+
+
+def test_logout_ends_the_session_even_for_a_kept_cookie(browser: object, lab: Lab) -> None:
+    """Issue 16 #2: a cookie kept after logout went on working for its 12 hours."""
+    page = _page(browser, DESKTOP)
+    _login(page, lab, "erin", f"/incidents/{lab.ref_a}")
+    kept = [c for c in page.context.cookies() if c["name"] == "saksi_session"]
+    assert kept
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{lab.url}/login")
+    page.context.close()
+
+    replay = _page(browser, DESKTOP)
+    replay.context.add_cookies(kept)  # another browser, the same cookie as it was before the logout
+    response = replay.goto(f"{lab.url}/incidents/{lab.ref_a}")
+    assert response.status == 401
+    assert replay.get_by_role("button", name="Log in").count() == 1
+    assert replay.get_by_role("button", name="Acknowledge").count() == 0
+    assert replay.request.get(f"{lab.url}/api/me").status == 401
+    replay.context.close()
+
+
+def test_a_link_asks_before_it_replaces_a_logged_in_session(browser: object, lab: Lab) -> None:
+    """Issue 16 #6: an engineer who opened a customer's link silently became that customer."""
+    page = _page(browser, DESKTOP)
+    _login(page, lab, "erin", "/sites")
+    page.goto(f"{lab.url}/t/{lab.token_a}")
+    assert "Open a read-only link?" in page.get_by_role("heading", level=1).inner_text()
+    page.get_by_role("link", name="Stay logged in as erin").click()
+    page.wait_for_url(f"{lab.url}/sites")
+    assert "erin" in page.locator("header .who").inner_text()
+    assert page.request.get(f"{lab.url}/api/me").json()["role"] == "engineer"
+
+    page.goto(f"{lab.url}/t/{lab.token_a}")
+    page.get_by_role("button", name="Leave my session and open the link").click()
+    page.wait_for_url(f"{lab.url}/sites")
+    assert f"link {lab.token_a_id}" in page.locator("header .who").inner_text()
+    assert page.request.get(f"{lab.url}/api/me").json()["role"] == "customer"
+    assert SITE_B not in page.content()
+    page.context.close()
