@@ -172,7 +172,7 @@ def maintenance_list(
 
 
 @maintenance_app.command("remove")
-def maintenance_remove(wid: Annotated[int, typer.Argument(metavar="ID")], db: DbOption = None) -> None:
+def maintenance_remove(wid: Annotated[int, typer.Argument(metavar="ID", help="the window's id, from `maintenance list`")], db: DbOption = None) -> None:
     """End a window now (its incidents page from now on if still open)."""
     with _open(db) as store:
         if not AlertState(store).remove_window(wid, time.time()):
@@ -184,9 +184,9 @@ def maintenance_remove(wid: Annotated[int, typer.Argument(metavar="ID")], db: Db
 
 @oncall_app.command("away")
 def oncall_away(
-    person: Annotated[str, typer.Argument()],
+    person: Annotated[str, typer.Argument(help="a person of the alerting file")],
     until: Annotated[str | None, typer.Option("--until", help="back at (default: until `back`)")] = None,
-    reason: Annotated[str, typer.Option("--reason")] = "",
+    reason: Annotated[str, typer.Option("--reason", help="why (shown to whoever routes around them)")] = "",
     alerting: AlertingOption = None,
     db: DbOption = None,
 ) -> None:
@@ -200,7 +200,7 @@ def oncall_away(
 
 
 @oncall_app.command("back")
-def oncall_back(person: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
+def oncall_back(person: Annotated[str, typer.Argument(help="a person of the alerting file")], db: DbOption = None) -> None:
     """Someone is back on the rotation."""
     with _open(db) as store:
         if not AlertState(store).back(person):

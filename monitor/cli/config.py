@@ -68,7 +68,7 @@ def _history(name: str, inventory: list[Path], site: str | None, root: Path | No
 
 
 @app.command("show")
-def show(device: Annotated[str, typer.Argument()], at: Annotated[str | None, typer.Option(
+def show(device: Annotated[str, typer.Argument(help="device name, as in the inventory")], at: Annotated[str | None, typer.Option(
              "--at", help="the version in force at this time (default: the newest)")] = None,
          inventory: Inventory = [Path("inventory")], site: Site = None, history: Root = None) -> None:
     """Print a stored configuration (secrets are redacted before anything is stored)."""
@@ -81,7 +81,7 @@ def show(device: Annotated[str, typer.Argument()], at: Annotated[str | None, typ
 
 
 @app.command("diff")
-def diff(device: Annotated[str, typer.Argument()],
+def diff(device: Annotated[str, typer.Argument(help="device name, as in the inventory")],
          t1: Annotated[str | None, typer.Option("--from", help="older time (default: the version before --to)")]
          = None,
          t2: Annotated[str | None, typer.Option("--to", help="newer time (default: the newest version)")] = None,
@@ -106,7 +106,7 @@ def diff(device: Annotated[str, typer.Argument()],
 
 
 @app.command("history")
-def history_cmd(device: Annotated[str, typer.Argument()], inventory: Inventory = [Path("inventory")],
+def history_cmd(device: Annotated[str, typer.Argument(help="device name, as in the inventory")], inventory: Inventory = [Path("inventory")],
                 site: Site = None, history: Root = None) -> None:
     """Every stored version of a device, oldest first, with what each one changed."""
     with _history(device, inventory, site, history) as h:
@@ -122,7 +122,7 @@ def history_cmd(device: Annotated[str, typer.Argument()], inventory: Inventory =
 
 
 @app.command("fetch")
-def fetch(device: Annotated[str, typer.Argument()], inventory: Inventory = [Path("inventory")],
+def fetch(device: Annotated[str, typer.Argument(help="device name, as in the inventory")], inventory: Inventory = [Path("inventory")],
           history: Root = None) -> None:
     """Fetch the running configuration over SSH now and store it if it changed."""
     from monitor.collectors.ssh import CollectOptions, collect_device

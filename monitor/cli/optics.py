@@ -11,7 +11,6 @@ import math
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer

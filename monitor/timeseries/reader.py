@@ -49,7 +49,7 @@ def series_rows(measurement: str, tags: dict[str, str], columns: list[str],
     """
     out = []
     for v in values:
-        fields = {c: x for c, x in zip(columns[1:], v[1:]) if x is not None}
+        fields = {c: x for c, x in zip(columns[1:], v[1:], strict=False) if x is not None}
         out.append(Row(measurement, v[0] / 1e9, dict(tags), fields))
     return out
 
