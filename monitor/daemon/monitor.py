@@ -154,9 +154,16 @@ class Monitor:
         def config_of(device: str, port: str) -> list[str]:
             return port_config(history, device, inv.devices[device].platform, port)
 
-        w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=iso, config_of=config_of))
+        w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=iso, config_of=config_of,
+                               config_missing=self._config_missing))
         self.store.resume(w, site, resolved_since=self.clock() - FLAP_WINDOW_S)
         return w
+
+    def _config_missing(self, device: str) -> str | None:
+        """Why the configuration of a device is not collected (None: it is): what a summary says instead of
+        "no configuration change"."""
+        d = self.inventory.devices.get(device)
+        return f"no SSH credentials for {device}" if d is not None and d.ssh is None else None
 
     async def poll(self, name: str, reason: str = "schedule") -> Snapshot | None:
         """Poll one device now (unless a poll of it is already running) and fold the result in."""

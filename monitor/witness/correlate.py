@@ -19,7 +19,7 @@ from typing import Any
 from monitor.witness import hardware as hardware_causes
 from monitor.witness.changes import Change, ChangeKind as K
 from monitor.witness.incidents import Incident
-from monitor.model import SensorKind, Snapshot
+from monitor.model import SensorKind, Snapshot, TableStatus
 from monitor.common.names import canonical_port as canonical
 from monitor.common.names import short_port
 from monitor.witness.topology import Topology, end, split
@@ -100,11 +100,15 @@ class Correlator:
     def __init__(self, topology: Topology, site: str = "", customer: str = "",
                  fmt_time: TimeFormat = lambda t: f"t={t:g}s",
                  config_of: Callable[[str, str], list[str]] | None = None,
-                 trend_config: TrendConfig | None = None) -> None:
+                 trend_config: TrendConfig | None = None,
+                 config_missing: Callable[[str], str | None] | None = None) -> None:
+        """`config_of`: a port's configuration lines from history; `config_missing`: why a device's
+        configuration is not collected (None: it is), so a summary never claims "no change" it cannot see."""
         self.topology, self.site, self.customer = topology, site, customer
         self.trend_config = trend_config or TrendConfig()
         self.fmt = fmt_time
         self.config_of = config_of
+        self.config_missing = config_missing
 
     # -- entry point -------------------------------------------------------------------------
     def observe(self, state: State, changes: list[Change], snapshots: Mapping[str, Snapshot], now: float
@@ -140,17 +144,18 @@ class Correlator:
         if c.port is not None:
             ref = end(c.device, c.port)
             refs = {ref, self.topology.peer(ref) or ref}
+        found = []
         for inc in state.incidents:
             if not inc.open:
                 continue
             if refs & set(inc.affected) or f"device:{c.device}" in inc.affected:
-                return inc
-            if c.serial is not None and inc.serial == c.serial:
-                return inc
-            if inc.cause in hardware_causes.CAUSES and inc.device == c.device and c.port is None \
+                found.append(inc)
+            elif c.serial is not None and inc.serial == c.serial:
+                found.append(inc)
+            elif inc.cause in hardware_causes.CAUSES and inc.device == c.device and c.port is None \
                     and c.kind in (*RULES[inc.cause].source, *RULES[inc.cause].explains):
-                return inc  # the same device's power, cooling, heat or storage story
-        return None
+                found.append(inc)  # the same device's power, cooling, heat or storage story
+        return _closest(found, c)
 
     def _assign(self, state: State, c: Change, now: float) -> Incident | None:
         if c.kind is K.ENTITY_CHANGED:
@@ -177,7 +182,7 @@ class Correlator:
         if c.kind in (K.UNREACHABLE, K.REBOOTED) and f"device:{c.device}" not in inc.affected:
             inc.affected.append(f"device:{c.device}")
         if cause is not None and cause != inc.cause and RULES[cause].rank > RULES[inc.cause].rank:
-            self._relocate(inc, cause, self._origin(c, cause, removal))
+            self._relocate(state, inc, cause, self._origin(c, cause, removal))
         if c.kind is K.TRANSCEIVER_REMOVED and c.serial:
             state.removals[c.serial] = {"at": now, "key": inc.key, "device": c.device, "port": c.port}
         inc.updated_at = now
@@ -207,7 +212,7 @@ class Correlator:
                 inc.affected.append(r)
 
     def _reopen_or_new(self, state: State, c: Change, cause: str, now: float) -> Incident:
-        key = f"{self._key(c, cause)}/{cause}"
+        key = _unused(state, f"{self._key(c, cause)}/{cause}")
         for old in reversed(state.incidents):
             if old.key == key and old.resolved_at is not None and now - old.resolved_at <= FLAP_WINDOW_S:
                 old.resolved_at, old.resolution = None, ""
@@ -229,8 +234,11 @@ class Correlator:
         link = self.topology.link(ref)
         return f"{self.site}/" + (f"{link['a']}|{link['b']}" if link else ref)
 
-    def _relocate(self, inc: Incident, cause: str, c: Change) -> None:
-        """A stronger cause names where the change happened — not where its symptoms showed."""
+    def _relocate(self, state: State, inc: Incident, cause: str, c: Change) -> None:
+        """A stronger cause names where the change happened — not where its symptoms showed — and the
+        incident's key follows it, so a second cause of the first one's old kind on the same link is a
+        second incident, not a copy of the first (issue 14: the store merged them by key)."""
+        inc.key = _unused(state, f"{self._key(c, cause)}/{cause}", inc)
         inc.cause, inc.severity = cause, RULES[cause].severity
         inc.device, inc.port = c.device, c.port and canonical(c.port)
         if c.serial:
@@ -366,6 +374,7 @@ class Correlator:
                 dest = short_port(ins["port"])
             s = f"{module} was moved from {where} to {dest} at {t}"
             s += self._config_note(inc, ins)
+            inc.missing = self._absent_config(inc, ins)
         elif inc.cause == "transceiver_removed":
             if "transceiver_removed" in ev:
                 s = f"{module} was removed from {where} at {t}"
@@ -390,9 +399,11 @@ class Correlator:
             d = ev.get("dom_breach") or ev.get("dom_drift")
             s = f"the light at {where} degraded at {t}" + (f": {d['detail']}" if d else " below the receiver's level")
         elif inc.cause == "cable_unplugged":
-            s = f"the cable between {where} and {peer_txt} was unplugged at {t} (both modules still light)"
+            dark = self._absent(state, [r for r in (end(inc.device, inc.port or ""), peer) if r], dom=True)
+            s = f"the cable between {where} and {peer_txt} was unplugged at {t}"
+            s += f" ({'; '.join(dark)})" if dark else " (both modules still light)"
             inc.confidence = "medium"
-            inc.missing = ["which end was unplugged: both ends lose light at once"]
+            inc.missing = ["which end was unplugged: both ends lose light at once", *dark]
         elif inc.cause == "config_changed":
             s = f"the configuration of {where} changed at {t}"
         elif inc.cause == "device_rebooted":
@@ -407,7 +418,9 @@ class Correlator:
         else:
             s = f"{where} went down at {t} and no physical change explains it"
             inc.confidence = "low"
-            inc.missing = ["DOM readings on both ends, or a poll of the far end"]
+            ends = [r for r in (end(inc.device, inc.port), peer) if r] if inc.port else []
+            absent = self._absent(state, ends, dom=True, lldp=True)
+            inc.missing = absent or ["DOM readings on both ends, or a poll of the far end"]
         configs = [e["detail"] for e in inc.evidence if e["what"] == "config_changed" and e["detail"]]
         if configs and inc.cause not in ("transceiver_moved",):
             s += f"; configuration: {'; '.join(configs)}"
@@ -426,9 +439,45 @@ class Correlator:
                     return f"SFP S/N {inc.serial} ({v.get('vendor', '')} {v.get('model', '')})".replace("( ", "(")
         return f"SFP S/N {inc.serial}" if inc.serial else ""
 
+    def _config_reasons(self, inc: Incident, ins: dict[str, Any] | None) -> list[str]:
+        """Why the configuration of the devices a move touched is not collected (empty: it is)."""
+        if self.config_missing is None:
+            return []
+        devices = dict.fromkeys(d for d in (inc.device, ins["device"] if ins else None) if d)
+        return [r for r in (self.config_missing(d) for d in devices) if r]
+
+    def _absent_config(self, inc: Incident, ins: dict[str, Any] | None) -> list[str]:
+        return [f"configuration not collected ({r})" for r in self._config_reasons(inc, ins)]
+
+    @staticmethod
+    def _absent(state: State, refs: list[str], dom: bool = False, lldp: bool = False) -> list[str]:
+        """The evidence sources these port ends do not have: a module without DOM, a device without LLDP."""
+        out: list[str] = []
+        for ref in refs:
+            if ":" not in ref:
+                continue
+            dev, port = split(ref)
+            snap = state.last.get(dev)
+            if snap is None or not snap.reachable:
+                continue
+            p = snap.port(port)
+            if dom and p is not None and snap.transceiver_in(p.ifindex) is not None and not any(
+                    x.kind in (SensorKind.RX_POWER, SensorKind.TX_POWER) for x in snap.sensors_of(p.ifindex)):
+                out.append(f"no DOM on the module in {dev} {short_port(port)}")
+            if lldp and snap.table("lldpRemTable").status not in (TableStatus.OK, TableStatus.EMPTY) \
+                    and f"no LLDP on {dev}" not in out:
+                out.append(f"no LLDP on {dev}")
+        return out
+
     def _config_note(self, inc: Incident, ins: dict[str, Any] | None) -> str:
         changed = any(e["what"] == "config_changed" for e in inc.evidence)
-        note = "; a configuration change was seen" if changed else "; no configuration change"
+        absent = self._absent_config(inc, ins)
+        if changed:
+            note = "; a configuration change was seen"
+        elif absent:
+            return "; " + "; ".join(absent)  # no history: no claim either way
+        else:
+            note = "; no configuration change"
         if self.config_of is None or ins is None or inc.port is None:
             return note
         new = self.config_of(ins["device"], ins["port"])
@@ -518,3 +567,27 @@ class Correlator:
         if p is None:
             return True
         return any(x.breach for x in s.sensors_of(p.ifindex) if x.kind in (SensorKind.RX_POWER, SensorKind.TX_POWER))
+
+
+def _unused(state: State, key: str, inc: Incident | None = None) -> str:
+    """`key`, or `key#2`, `#3`...: no two open incidents share a key (the store keeps one open per key)."""
+    taken = {i.key for i in state.incidents if i.open and i is not inc}
+    out, n = key, 1
+    while out in taken:
+        n += 1
+        out = f"{key}#{n}"
+    return out
+
+
+def _closest(found: list[Incident], c: Change) -> Incident | None:
+    """Of the open incidents a change could belong to, the one it most likely belongs to: the one located
+    at the change's own port, else the latest that started before it (a second cause on one link takes
+    its own symptoms), else the first."""
+    if len(found) <= 1:
+        return found[0] if found else None
+    port = canonical(c.port) if c.port else None
+    here = [i for i in found if i.device == c.device and i.port == port]
+    if here:
+        return here[-1]
+    before = [i for i in found if i.started_at <= c.when]
+    return max(before, key=lambda i: i.started_at) if before else found[0]
