@@ -16,6 +16,7 @@ from monitor.inventory import Inventory, InventoryError, load_inventory
 from monitor.state.store import DEFAULT_URL, Store
 from monitor.web import accounts
 from monitor.web.settings import WebSettings
+from monitor.web.throttle import networks
 
 users_app = typer.Typer(no_args_is_help=True, help="Web accounts: engineers act, customers read their own sites.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Read-only links a customer can bookmark (revocable).")
@@ -67,15 +68,22 @@ def web_cmd(
     config_history: Annotated[Path | None, typer.Option(
         "--config-history", help="config history folder (default: $SAKSI_CONFIG_HISTORY or var/config-history)")] = None,
     secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="only send cookies over HTTPS")] = False,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        "--trusted-proxy", help="address or network of a reverse proxy whose X-Forwarded-For is believed "
+        "(repeatable; default: none, the TCP peer is the client)", show_default=False)] = None,
 ) -> None:
     """Serve the web view: read-only site pages for customers, incident actions for engineers, a JSON API."""
     from monitor.web.server import server
 
+    try:
+        networks(trusted_proxy or [])
+    except ValueError as exc:
+        raise _fail(f"--trusted-proxy: {exc}") from None
     inv = _inventory(inventory, required=True)
     assert inv is not None
     store = _store(db)
     settings = WebSettings(secret_key=os.environ.get("SAKSI_WEB_SECRET") or None, cookie_secure=secure_cookies,
-                           config_root=config_history)
+                           config_root=config_history, trusted_proxies=tuple(trusted_proxy or ()))
     sys.stderr.write(f"saksi: web view on http://{host}:{port}/\n")
     try:
         server(store, inv, settings, host, port).run()
@@ -108,13 +116,27 @@ def users_add(
     if customer and inv is not None and customer not in inv.customers:
         raise _fail(f"unknown customer {customer!r}; the inventory has: {', '.join(sorted(inv.customers))}")
     password = _password(password_file)
+    problem = accounts.password_problem(password, name)
+    if problem is not None:
+        raise _fail(problem)
     with _accounts(db) as engine:
+        _known_customer(engine, customer, inv)
         try:
             user = accounts.add_user(engine, name, role, password, customer)
         except accounts.AccountError as exc:
             raise _fail(str(exc)) from None
     sys.stdout.write(f"added {user.role} {user.name}" + (f" (customer {user.customer})" if user.customer else "")
                      + "\n")
+
+
+def _known_customer(engine: Engine, customer: str | None, inv: Inventory | None) -> None:
+    """Without an inventory at hand, a customer must be one the store already knows (a typo is refused)."""
+    if not customer or inv is not None:
+        return
+    known = accounts.known_customers(engine)
+    if customer not in known:
+        listed = f"the store knows: {', '.join(sorted(known))}" if known else "the store knows no customer yet"
+        raise _fail(f"unknown customer {customer!r}; {listed} (give --inventory to check against the inventory)")
 
 
 @users_app.command("list")
@@ -136,6 +158,34 @@ def users_disable(name: str, db: DbOption = None) -> None:
     sys.stdout.write(f"disabled {name}\n")
 
 
+@users_app.command("enable")
+def users_enable(name: str, db: DbOption = None) -> None:
+    """Enable a disabled account again (its old sessions stay ended: the user logs in anew)."""
+    with _accounts(db) as engine:
+        try:
+            accounts.set_disabled(engine, name, False)
+        except accounts.AccountError as exc:
+            raise _fail(str(exc)) from None
+    sys.stdout.write(f"enabled {name}\n")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: str,
+    password_file: Annotated[Path | None, typer.Option("--password-file", help="first line is the password")] = None,
+    db: DbOption = None,
+) -> None:
+    """Set a new password (asked twice unless --password-file gives it); every open session of the user ends."""
+    with _accounts(db) as engine:
+        if not any(u.name == name for u in accounts.users(engine)):
+            raise _fail(f"no user {name!r}")
+        try:
+            accounts.set_password(engine, name, _password(password_file))
+        except accounts.AccountError as exc:
+            raise _fail(str(exc)) from None
+    sys.stdout.write(f"new password for {name}; their sessions have ended\n")
+
+
 @tokens_app.command("add")
 def tokens_add(
     customer: Annotated[str, typer.Option("--customer", help="whose sites the link shows")],
@@ -154,6 +204,7 @@ def tokens_add(
         if site is not None and (site not in inv.sites or inv.sites[site].customer != customer):
             raise _fail(f"site {site!r} is not a site of customer {customer!r}")
     with _accounts(db) as engine:
+        _known_customer(engine, customer, inv)
         token, secret = accounts.add_token(engine, customer, site, label)
     sys.stdout.write(f"{token.id}\t{base_url.rstrip('/')}/t/{secret}\n")
 

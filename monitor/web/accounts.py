@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.common.errors import SaksiError
-from monitor.state.store import write_transaction
+from monitor.state.store import incidents_t, write_transaction
 
 ROLES = ("engineer", "customer")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -212,6 +212,16 @@ def set_disabled(engine: Engine, name: str, disabled: bool) -> None:
 def _end_sessions_of(conn: Connection, name: str) -> None:
     uid = select(users_t.c.id).where(users_t.c.name == name).scalar_subquery()
     conn.execute(delete(sessions_t).where(sessions_t.c.user_id == uid))
+
+
+def known_customers(engine: Engine) -> set[str]:
+    """The customers this store has heard of (its incidents, accounts and links): what an account's customer
+    is checked against when no inventory is at hand."""
+    with engine.connect() as conn:
+        found = set(conn.execute(select(users_t.c.customer).where(users_t.c.customer.is_not(None))).scalars())
+        found |= set(conn.execute(select(tokens_t.c.customer)).scalars())
+        found |= set(conn.execute(select(incidents_t.c.customer).distinct()).scalars())
+    return {c for c in found if c}
 
 
 def users(engine: Engine) -> list[User]:

@@ -63,3 +63,48 @@ def test_users_tokens_and_the_web_server(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
+
+
+def test_weak_passwords_unknown_customers_and_account_changes(tmp_path: Path) -> None:
+    """Issue 16 #10: ten spaces were a password, `--customer nosuch` passed without an inventory, and a
+    disabled user could not be enabled again nor a password changed."""
+    elsewhere = tmp_path / "no-inventory-here"
+    elsewhere.mkdir()
+    env = {**os.environ, "SAKSI_DB": f"sqlite:///{tmp_path / 'saksi.db'}", "WORK": str(elsewhere)}
+    pw = {name: tmp_path / name for name in ("spaces", "good", "new")}
+    pw["spaces"].write_text(" " * 10 + "\n")
+    pw["good"].write_text("a long password\n")
+    pw["new"].write_text("another long one\n")
+
+    def one_line_error(r: subprocess.CompletedProcess[str], words: str) -> None:
+        assert r.returncode == 2 and words in r.stderr, (r.returncode, r.stderr)
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+    weak = run("users", "add", "erin", "--role", "engineer", "--password-file", str(pw["spaces"]), env=env)
+    one_line_error(weak, "only spaces")
+    assert run("users", "add", "erin", "--role", "engineer", "--password-file", str(pw["good"]),
+               env=env).returncode == 0
+    nosuch = run("users", "add", "zed", "--role", "customer", "--customer", "nosuch", "--password-file",
+                 str(pw["good"]), env=env)
+    one_line_error(nosuch, "unknown customer 'nosuch'")
+    assert "zed" not in run("users", "list", env=env).stdout
+
+    one_line_error(run("users", "passwd", "erin", "--password-file", str(pw["spaces"]), env=env), "only spaces")
+    one_line_error(run("users", "passwd", "nobody", "--password-file", str(pw["new"]), env=env), "no user")
+    one_line_error(run("users", "enable", "nobody", env=env), "no user")
+    assert run("users", "disable", "erin", env=env).returncode == 0
+    assert "erin\tengineer\t- disabled" in run("users", "list", env=env).stdout
+    assert run("users", "enable", "erin", env=env).returncode == 0
+    assert "disabled" not in run("users", "list", env=env).stdout
+    changed = run("users", "passwd", "erin", "--password-file", str(pw["new"]), env=env)
+    assert changed.returncode == 0, changed.stderr
+
+    from monitor.state.store import Store
+    from monitor.web import accounts
+
+    with Store(env["SAKSI_DB"]) as store:
+        assert accounts.authenticate(store.engine, "erin", "another long one") is not None
+        assert accounts.authenticate(store.engine, "erin", "a long password") is None
+
+    one_line_error(run("web", "--trusted-proxy", "not-an-address", "--inventory", str(elsewhere), env=env),
+                   "--trusted-proxy")
