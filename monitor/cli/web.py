@@ -159,7 +159,7 @@ def users_disable(name: str, db: DbOption = None) -> None:
 
 
 @users_app.command("enable")
-def users_enable(name: str, db: DbOption = None) -> None:
+def users_enable(name: Annotated[str, typer.Argument(help="login name")], db: DbOption = None) -> None:
     """Enable a disabled account again (its old sessions stay ended: the user logs in anew)."""
     with _accounts(db) as engine:
         try:
@@ -171,7 +171,7 @@ def users_enable(name: str, db: DbOption = None) -> None:
 
 @users_app.command("passwd")
 def users_passwd(
-    name: str,
+    name: Annotated[str, typer.Argument(help="login name")],
     password_file: Annotated[Path | None, typer.Option("--password-file", help="first line is the password")] = None,
     db: DbOption = None,
 ) -> None:
