@@ -269,3 +269,66 @@ def test_head_is_get_without_a_body_and_options_lists_the_methods(lab: Lab) -> N
         r = c.options(f"/incidents/{lab.ref_a}/ack")
         assert set(r.headers["allow"].split(", ")) == {"POST", "OPTIONS"}
         assert c.options("/nowhere").status_code == 404
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc")
+
+
+def test_twenty_concurrent_logins_keep_saksi_web_memory_bounded(tmp_path: Path) -> None:
+    """Issue 16 #4 as an operator sees it: `saksi web` grew to ~1.26 GiB under 20 concurrent wrong passwords
+    (argon2 takes 64 MiB a check). With two checks at a time, its peak grows by at most about two checks."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.web.conftest import INVENTORY, free_port
+
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / "sites.yaml").write_text(INVENTORY)
+    db = f"sqlite:///{tmp_path / 'saksi.db'}"
+    with Store(db) as store:
+        accounts.create_tables(store.engine)
+        accounts.add_user(store.engine, "dave", "engineer", "dave-engineer-pw")
+    port = free_port()
+    env = {**os.environ, "SAKSI_DB": db, "SAKSI_WEB_TEST_COMMUNITY": "lab-community"}
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "web", "--port", str(port)], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/login", timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "saksi web did not start"
+                time.sleep(0.2)
+        with httpx.Client(base_url=url, timeout=60) as c:  # one check first: the baseline holds one argon2 run
+            csrf = csrf_of(c.get("/login").text)
+            assert c.post("/login", data={"name": "dave", "password": "warm-up-guess", "csrf_token": csrf}
+                          ).status_code == 401
+            cookie = c.cookies["saksi_session"]
+        baseline = _peak_rss_mib(proc.pid)
+        start = threading.Barrier(20)
+
+        def guess(n: int) -> int:
+            with httpx.Client(base_url=url, cookies={"saksi_session": cookie}, timeout=120) as c:
+                start.wait(timeout=60)
+                return c.post("/login", data={"name": f"user{n}", "password": f"guess-{n}",
+                                              "csrf_token": csrf}).status_code
+
+        with ThreadPoolExecutor(20) as pool:
+            codes = list(pool.map(guess, range(20)))
+        assert set(codes) <= {401, 429}, codes
+        growth = _peak_rss_mib(proc.pid) - baseline
+        assert growth < 2.5 * 64, f"peak memory grew by {growth:.0f} MiB under 20 concurrent logins"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
