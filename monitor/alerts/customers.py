@@ -54,13 +54,14 @@ class Customers:
         body = f"{msg.body}Message key: {message_key(alert)}/customer\n"
         seqs = self.state.enqueue(alert.ref, t, targets, msg.title, body, now)
         timeout = self.config.delivery.timeout
-        self.workers.submit([Job(seq, target, self.urls[target], msg.title, body, timeout,
-                                 kind_of(t, inc.severity)) for seq, target in zip(seqs, targets, strict=True)])
+        kind = kind_of(t, inc.severity)
+        self.workers.submit([Job(seq, target, self.urls[target], msg.title, body, timeout, kind)
+                             for seq, target in zip(seqs, targets, strict=True)])
         if alert.notification is None:  # a note for the customer: this is the only message
             alert.notification = {"incident": alert.ref, "transition": t, "at": now, "cause": inc.cause,
                                   "device": inc.device, "port": inc.port, "owner": alert.row.owner,
                                   "tier": alert.row.tier, "route": alert.route.name, "targets": [],
-                                  "reasons": [d.reason for d in alert.decisions if d.go], "title": "", "body": "",
-                                  "diff": None}
+                                  "reasons": [d.reason for d in alert.decisions if d.go], "title": "",
+                                  "body": "", "diff": None}
         alert.notification["customer"] = {"targets": targets, "title": msg.title, "body": body}
         return Decision(NAME, "told_customer:" + ",".join(targets))

@@ -52,7 +52,8 @@ class News:
         self.store, self.config = store, config
         self.book = ReportBook(store)
 
-    def discover(self, tracked: Mapping[str, Incident], now: float) -> tuple[list[Incident], dict[str, list[Report]]]:
+    def discover(self, tracked: Mapping[str, Incident],
+                 now: float) -> tuple[list[Incident], dict[str, list[Report]]]:
         """Recent reports by incident, and the open incidents they name that the pipeline does not track
         yet (opened by a report from the CLI or the web, in another process)."""
         by_ref: dict[str, list[Report]] = {}
@@ -77,5 +78,6 @@ class News:
         if self.config.contacts_of(inc.site):
             for number, note in public_notes(row):
                 if number > row.public_told:
-                    return Alert(inc, row, route, "public_note", row.tier, generation=number, news={"note": note})
+                    return Alert(inc, row, route, "public_note", row.tier, generation=number,
+                                 news={"note": note})
         return None

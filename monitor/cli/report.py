@@ -14,20 +14,19 @@ import typer
 
 from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
 from monitor.inventory import Inventory, InventoryError, load_inventory
-from monitor.reports import ReportBook, ReportError, receive, render_triage, triage
-from monitor.reports.intake import describe, place
-from monitor.reports.triage import WINDOW_S
+from monitor.reports import ReportBook, ReportError, receive, render_triage
+from monitor.reports.intake import describe, place, triage_of
 from monitor.state.store import DEFAULT_URL, Store
 from monitor.state.url import StoreUrlError, open_store
 
 EXIT_OK, EXIT_ERROR = 0, 2
 DbOption = Annotated[str | None, typer.Option(
     "--db", help=f"store URL (default: $SAKSI_DB or {DEFAULT_URL})", show_default=False)]
-InventoryOption = Annotated[list[Path] | None, typer.Option("--inventory", "-i", help="inventory file or folder "
-                                                                                      "(default: inventory/)")]
+InventoryOption = Annotated[list[Path] | None, typer.Option(
+    "--inventory", "-i", help="inventory file or folder (default: inventory/)")]
 SiteOption = Annotated[str, typer.Option("--site", help="the customer's site")]
 DeviceOption = Annotated[str | None, typer.Option("--device", help="the device the customer named")]
-PortOption = Annotated[str | None, typer.Option("--port", help="the port the customer named (needs --device)")]
+PortOption = Annotated[str | None, typer.Option("--port", help="the port the customer named (with --device)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
@@ -108,7 +107,8 @@ def reports_cmd(
     if not found:
         sys.stdout.write("no reports\n")
     for r in found:
-        sys.stdout.write(f"{utc(r.at)}  {r.incident}  {r.outcome:<8}  {r.by} ({r.via}) about {r.place}: {r.text}\n")
+        who = f"{r.by} ({r.via})"
+        sys.stdout.write(f"{utc(r.at)}  {r.incident}  {r.outcome:<8}  {who} about {r.place}: {r.text}\n")
 
 
 def triage_cmd(
@@ -124,8 +124,7 @@ def triage_cmd(
     now = time.time()
     try:
         device, port = place(store, inv, site, device, port)
-        t = triage(inv, site, device, port, store.last_snapshots(site), store.changes(site=site, since=now - WINDOW_S),
-                   store.incidents(site=site), now, utc)
+        t = triage_of(store, inv, site, device, port, now, utc)
     except ReportError as exc:
         raise _fail(str(exc)) from None
     finally:

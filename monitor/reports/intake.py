@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.common.errors import SaksiError
-from monitor.common.names import canonical_port, short_port
+from monitor.common.names import canonical_port, port_label
 from monitor.inventory import Inventory
 from monitor.reports.match import match
-from monitor.reports.records import MAX_TEXT, VIAS, Report, ReportBook
+from monitor.reports.records import CAUSE, MAX_TEXT, VIAS, Report, ReportBook
 from monitor.reports.triage import WINDOW_S, Triage, render_triage, triage
 from monitor.state.store import Store
 from monitor.witness.incidents import Incident
-
-CAUSE = "customer_report"
 
 
 class ReportError(SaksiError):
@@ -43,11 +41,16 @@ class Reply:
         """The reporter's answer in one sentence.
 
         >>> r = Report(1, "s", "c", None, None, "slow", "ann", "web", 5.0, "SAK-000001", "attached")
-        >>> Reply(r, Incident("k", "transceiver_removed", "sw1", None, id="SAK-000001"), True, "aino", 3.0, None,
-        ...       None).words(lambda t: f"t={t:g}")
+        >>> inc = Incident("k", "transceiver_removed", "sw1", None, id="SAK-000001")
+        >>> Reply(r, inc, True, "aino", 3.0, None, None).words(lambda t: f"t={t:g}")
         'Already being handled by aino since t=3 (SAK-000001).'
         """
-        ref = self.incident.id
+        ref, inc = self.incident.id, self.incident
+        if not inc.open:
+            how = inc.resolution or "healthy again"
+            return f"{ref} was resolved at {fmt(inc.resolved_at or 0.0)}: {how}."
+        if not self.attached and self.owner:
+            return f"Your report opened {ref}; handled by {self.owner} since {fmt(self.since or 0.0)}."
         if self.attached and self.owner:
             return f"Already being handled by {self.owner} since {fmt(self.since or 0.0)} ({ref})."
         if self.attached:
@@ -133,8 +136,7 @@ def receive(store: Store, inv: Inventory, site: str, device: str | None, port: s
     if found is not None:
         report = book.add(site, customer, device, port, text, by, via, now, found.id, "attached")
         return Reply(report, found, True, found.owner, _since(found), latest_public_note(found), None)
-    t = triage(inv, site, device, port, store.last_snapshots(site), store.changes(site=site, since=now - WINDOW_S),
-               store.incidents(site=site), now, fmt)
+    t = triage_of(store, inv, site, device, port, now, fmt)
     inc = store.upsert_incident(opened(site, customer, device, port, text, by, t, now, fmt))
     report = book.add(site, customer, device, port, text, by, via, now, inc.id, "opened")
     return Reply(report, inc, False, inc.owner, inc.detected_at, None, t)
@@ -145,12 +147,12 @@ def opened(site: str, customer: str, device: str | None, port: str | None, text:
     """The incident a report opens when nothing open covers it. It keeps no port and no `affected` of its
     own (where the customer pointed is in its reports and its key), so correlation never folds a change
     into it nor resolves it: a person does, once the customer's problem is understood."""
-    where = f"{device} {short_port(port)}" if device and port else device or f"site {site}"
+    where = f"{device} {port_label(port)}" if device and port else device or f"site {site}"
     key = f"{CAUSE}:{site}:{device or ''}:{port or ''}"
-    evidence = [{"at": now, "seen_at": now, "source": "report", "device": device or "", "port": port,
-                 "what": "customer_report", "before": None, "after": text[:200], "detail": f"reported by {by}"}]
-    evidence += [{"at": now, "seen_at": now, "source": "triage", "device": device or "", "port": port,
-                  "what": "triage", "before": None, "after": p, "detail": ""} for p in (t.problems or (t.verdict,))]
+    base = {"at": now, "seen_at": now, "device": device or "", "port": port, "before": None}
+    evidence = [{**base, "source": "report", "what": CAUSE, "after": text[:200], "detail": f"reported by {by}"}]
+    evidence += [{**base, "source": "triage", "what": "triage", "after": p, "detail": ""}
+                 for p in (t.problems or (t.verdict,))]
     return Incident(key=key, cause=CAUSE, device=device or "", port=None, site=site, customer=customer,
                     started_at=now, detected_at=now, updated_at=now,
                     summary=f"customer report at {where}: triage: {t.verdict}", severity="major",
@@ -166,3 +168,24 @@ def describe(reply: Reply, fmt: Callable[[float], str]) -> str:
     if reply.triage is not None:
         out += ["", render_triage(reply.triage, fmt).rstrip()]
     return "\n".join(out) + "\n"
+
+
+def answer(store: Store, inv: Inventory, report: Report, now: float,
+           fmt: Callable[[float], str]) -> Reply | None:
+    """The reporter's answer as it stands now (the page they come back to): owner, latest public note,
+    and for a report that opened its incident, the triage of its path; None if the incident is gone."""
+    inc = store.incident(report.incident)
+    if inc is None:
+        return None
+    t = None
+    if report.outcome == "opened":
+        t = triage_of(store, inv, report.site, report.device, report.port, now, fmt)
+    attached = report.outcome == "attached"
+    return Reply(report, inc, attached, inc.owner, _since(inc), latest_public_note(inc), t)
+
+
+def triage_of(store: Store, inv: Inventory, site: str, device: str | None, port: str | None, now: float,
+              fmt: Callable[[float], str]) -> Triage:
+    """The triage of a path from what the store holds of its site (and of nothing else)."""
+    return triage(inv, site, device, port, store.last_snapshots(site), store.changes(site=site, since=now - WINDOW_S),
+                  store.incidents(site=site), now, fmt)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from monitor.common.names import canonical_port
-from monitor.reports.records import Report
+from monitor.reports.records import CAUSE, Report
 from monitor.witness.incidents import Incident
 
 
@@ -67,7 +67,7 @@ def covers(inc: Incident, site: str, device: str | None, port: str | None,
     if f"{device}:{canonical_port(port)}" in where:
         return True
     named_port = any(r.port for r in reports if r.device == device)  # a customer_report keeps no port itself
-    whole_device = inc.device == device and inc.port is None and not (inc.cause == "customer_report" and named_port)
+    whole_device = inc.device == device and inc.port is None and not (inc.cause == CAUSE and named_port)
     return whole_device or f"device:{device}" in inc.affected
 
 

@@ -10,10 +10,24 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, func, insert, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    insert,
+    select,
+)
 
 from monitor.state.store import Store
 
+CAUSE = "customer_report"  # the incident a report opens when no open incident covers it
 MAX_TEXT = 2000  # characters: a report is a few sentences, not a log file
 VIAS = ("phone", "web", "link")  # recorded by the NOC, by a customer account, by a link that may report
 
@@ -58,18 +72,18 @@ class Report:
         """Where the customer pointed, in words.
 
         >>> Report(1, "s", "c", "sw1", "GigabitEthernet1/0/1", "x", "n", "web", 0.0, "SAK-1", "opened").place
-        'sw1 Gi1/0/1'
+        'sw1 GigabitEthernet1/0/1'
         """
-        from monitor.common.names import short_port
+        from monitor.common.names import port_label
 
         if self.device is None:
             return f"site {self.site}"
-        return f"{self.device} {short_port(self.port)}" if self.port else self.device
+        return f"{self.device} {port_label(self.port)}" if self.port else self.device
 
 
 def _report(r: Any) -> Report:
-    return Report(r["seq"], r["site"], r["customer"], r["device"], r["port"], r["text"], r["by_name"], r["via"],
-                  r["at"], r["incident"], r["outcome"])
+    return Report(r["seq"], r["site"], r["customer"], r["device"], r["port"], r["text"], r["by_name"],
+                  r["via"], r["at"], r["incident"], r["outcome"])
 
 
 class ReportBook:
@@ -79,8 +93,8 @@ class ReportBook:
         self.store = store
         store.create_tables(metadata)
 
-    def add(self, site: str, customer: str, device: str | None, port: str | None, text: str, by: str, via: str,
-            at: float, incident: str, outcome: str) -> Report:
+    def add(self, site: str, customer: str, device: str | None, port: str | None, text: str, by: str,
+            via: str, at: float, incident: str, outcome: str) -> Report:
         with self.store.write() as conn:
             res = conn.execute(insert(reports_t).values(
                 site=site, customer=customer, device=device, port=port, text=text, by_name=by, via=via, at=at,
@@ -100,6 +114,11 @@ class ReportBook:
         for r in rows:
             out.setdefault(r["incident"], []).append(_report(r))
         return out
+
+    def get(self, seq: int) -> Report | None:
+        with self.store.read() as conn:
+            r = conn.execute(select(reports_t).where(reports_t.c.seq == seq)).mappings().first()
+        return None if r is None else _report(r)
 
     def for_incident(self, ref: str) -> list[Report]:
         return self.of([ref]).get(ref, [])
@@ -122,3 +141,28 @@ class ReportBook:
                                                                    reports_t.c.at >= since))
         with self.store.read() as conn:
             return int(conn.execute(q).scalar_one())
+
+
+# --- links that may report (`saksi tokens add --can-report`) ------------------------------------------
+
+report_links_t = Table(
+    "customer_report_links", metadata,
+    Column("token_id", String(32), primary_key=True),  # web_tokens.id: a read-only link that may also report
+    Column("created_at", Float, nullable=False),
+)
+
+
+def allow_link(engine: Engine, token_id: str, now: float) -> None:
+    """Let a customer's link report a problem (the one thing a link may write)."""
+    metadata.create_all(engine, tables=[report_links_t])
+    with engine.begin() as conn:
+        q = select(report_links_t.c.token_id).where(report_links_t.c.token_id == token_id)
+        if conn.execute(q).first() is None:
+            conn.execute(insert(report_links_t).values(token_id=token_id, created_at=now))
+
+
+def link_may_report(engine: Engine, token_id: str) -> bool:
+    metadata.create_all(engine, tables=[report_links_t])
+    with engine.connect() as conn:
+        q = select(report_links_t.c.token_id).where(report_links_t.c.token_id == token_id)
+        return conn.execute(q).first() is not None

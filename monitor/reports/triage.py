@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.common.names import canonical_port, short_port
+from monitor.common.names import canonical_port, port_label
 from monitor.inventory import Inventory, Link
 from monitor.model import Snapshot
 from monitor.witness.changes import Change, ChangeKind
@@ -68,8 +68,8 @@ class Triage:
     problems: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
-        return {"site": self.site, "device": self.device, "port": self.port, "at": self.at, "healthy": self.healthy,
-                "verdict": self.verdict, "problems": list(self.problems),
+        return {"site": self.site, "device": self.device, "port": self.port, "at": self.at,
+                "healthy": self.healthy, "verdict": self.verdict, "problems": list(self.problems),
                 "devices": [vars_of(d) for d in self.devices], "links": [vars_of(x) for x in self.links],
                 "port_state": vars_of(self.port_state) if self.port_state else None,
                 "changes": list(self.changes), "history": list(self.history)}
@@ -80,7 +80,7 @@ def vars_of(obj: Any) -> dict[str, Any]:
 
 
 def _words(ref: tuple[str, str]) -> str:
-    return f"{ref[0]} {short_port(ref[1])}"
+    return f"{ref[0]} {port_label(ref[1])}"
 
 
 def path(inv: Inventory, site: str, device: str | None, port: str | None) -> tuple[list[str], list[Link]]:
@@ -178,8 +178,10 @@ def triage(inv: Inventory, site: str, device: str | None, port: str | None, snap
         want = canonical_port(port)
         history = [i for i in history if i.port is None or canonical_port(i.port) == want
                    or any(v.endswith(f":{want}") for v in (i.link or {}).values())]
-    problems = _problems(dstates, lstates, pstate, on_path, [i for i in history if i.open], ends, now, fmt,
-                         device, port)
+    named = ends | ({(device, canonical_port(port))} if device and port else set())
+    open_here = [i for i in incidents
+                 if i.open and i.site == site and _crosses(i, devices, named, port is None)]
+    problems = _problems(dstates, lstates, pstate, on_path, open_here, ends, now, fmt, device, port)
     if not snaps:
         verdict = "Saksi has not polled this path yet: it cannot say whether the network is at fault"
     elif problems:
@@ -190,28 +192,39 @@ def triage(inv: Inventory, site: str, device: str | None, port: str | None, snap
         verdict = f"the network path looks healthy since {fmt(since)}: likely not a network problem"
     return Triage(site, device, canonical_port(port) if port else None, now, not problems and bool(snaps),
                   verdict, dstates, lstates, pstate,
-                  tuple(_change_row(c) for c in on_path), tuple(_history_row(i) for i in history), tuple(problems))
+                  tuple(_change_row(c) for c in on_path), tuple(_history_row(i) for i in history),
+                  tuple(problems))
+
+
+def _crosses(inc: Incident, devices: Sequence[str], ends: set[tuple[str, str]], any_port: bool) -> bool:
+    """An open incident is on the path: on one of its devices as a whole (or any port, when no port was
+    named), or on a port at either end of one of its links (the customer's uplink is down)."""
+    refs = [(inc.device, canonical_port(inc.port) if inc.port else None)]
+    refs += [(d, canonical_port(p)) for d, _, p in (r.partition(":") for r in (inc.link or {}).values()) if p]
+    return any(d in devices and (p is None or any_port or (d, p) in ends) for d, p in refs)
 
 
 def _problems(dstates: Sequence[DeviceState], lstates: Sequence[LinkState], pstate: PortState | None,
               on_path: Sequence[Change], open_incidents: Sequence[Incident], ends: set[tuple[str, str]],
               now: float, fmt: Callable[[float], str], device: str | None, port: str | None) -> list[str]:
     """Everything wrong on the path, the most telling first."""
-    out = [f"{d.name} is not answering since {fmt(d.since or 0.0)}" for d in dstates if d.state == "not answering"]
+    out = [f"{d.name} is not answering since {fmt(d.since or 0.0)}"
+           for d in dstates if d.state == "not answering"]
     out += [f"{i.id} ({i.cause.replace('_', ' ')}) is open on this path since {fmt(i.started_at)}"
             for i in open_incidents if i.cause != "customer_report"]
-    out += [f"the link {x.a} <-> {x.b} is down since {fmt(x.since or 0.0)}" for x in lstates if x.state == "down"]
+    out += [f"the link {x.a} <-> {x.b} is down since {fmt(x.since or 0.0)}"
+            for x in lstates if x.state == "down"]
     if pstate is not None and (pstate.admin != "up" or pstate.oper != "up"):
-        out.append(f"port {pstate.device} {short_port(pstate.port)} is {pstate.oper} (admin {pstate.admin})")
+        out.append(f"port {pstate.device} {port_label(pstate.port)} is {pstate.oper} (admin {pstate.admin})")
     watched = set(ends)
     if device and port:
         watched.add((device, canonical_port(port)))
     for dev, p in sorted(watched):
         since = flapping(on_path, dev, p, now)
         if since is not None:
-            out.append(f"port {dev} {short_port(p)} has been flapping since {fmt(since)}")
+            out.append(f"port {dev} {port_label(p)} has been flapping since {fmt(since)}")
     if pstate is not None and pstate.optics:
-        out.append(f"the optics of {pstate.device} {short_port(pstate.port)} are beyond their thresholds "
+        out.append(f"the optics of {pstate.device} {port_label(pstate.port)} are beyond their thresholds "
                    f"({pstate.optics})")
     return out
 
@@ -235,24 +248,25 @@ def _value(v: Any) -> str:
 
 
 def render_triage(t: Triage, fmt: Callable[[float], str]) -> str:
-    """The summary as plain text: `saksi triage`, the engineer's message and the reporter's page say the same."""
+    """The summary as plain text: `saksi triage` and `saksi report` print it, the reporter's page shows it."""
     named = f"site {t.site}" + (f", device {t.device}" if t.device else "") + (
-        f", port {short_port(t.port)}" if t.port else "")
+        f", port {port_label(t.port)}" if t.port else "")
     out = [f"Triage of {named} at {fmt(t.at)}", f"Verdict: {t.verdict[0].upper()}{t.verdict[1:]}."]
     if len(t.problems) > 1:
         out += ["Also:", *(f"  {p}" for p in t.problems[1:])]
     out += ["", "Devices:"]
     out += [f"  {d.name:<20} {d.state}" + (f" since {fmt(d.since)}" if d.since is not None else "")
             + (f" (last poll {fmt(d.last_poll)})" if d.last_poll is not None else "") for d in t.devices]
-    out += ["", "Links:"] + ([f"  {x.a} <-> {x.b}  {x.role}  {x.state}" + (
-        f" since {fmt(x.since)}" if x.since is not None else "") for x in t.links] or ["  none in the inventory"])
+    links = [f"  {x.a} <-> {x.b}  {x.role}  {x.state}" + (f" since {fmt(x.since)}" if x.since is not None else "")
+             for x in t.links]
+    out += ["", "Links:", *(links or ["  none in the inventory"])]
     if t.port is not None:
         p = t.port_state
-        out += ["", "Port:", f"  {t.device} {short_port(t.port)}: " + (
+        out += ["", "Port:", f"  {t.device} {port_label(t.port)}: " + (
             f"admin {p.admin}, oper {p.oper}" + (f", module {p.module}" if p.module else ", no module")
             + (f", optics {p.optics}" if p.optics else "") if p else "not seen in the last poll")]
     out += ["", f"Changes ({WINDOW_S / 86400:g} days):"] + ([
-        f"  {fmt(c['at'])}  {c['device']} {short_port(c['port']) if c['port'] else ''}  {c['what']}  "
+        f"  {fmt(c['at'])}  {c['device']} {port_label(c['port']) if c['port'] else ''}  {c['what']}  "
         f"{_value(c['before'])} -> {_value(c['after'])}" for c in t.changes] or ["  none"])
     out += ["", "Incident history:"] + ([
         f"  {h['id']}  {h['cause']}  started {fmt(h['started_at'])}  " + (

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.inventory import Inventory
 from monitor.state.store import Store
-from monitor.web import access, accounts, api, pages
+from monitor.web import access, accounts, api, pages, reports
 from monitor.web.auth import Forbidden, NotAuthenticated, Sessions
 from monitor.web.context import Web, templates, web
 from monitor.web.settings import WebSettings
@@ -53,6 +53,7 @@ def create_app(store: Store, inventory: Inventory, settings: WebSettings | None 
                         Verifier(settings.login_concurrency), networks(settings.trusted_proxies), templates())
     app.include_router(pages.router)
     app.include_router(api.router)
+    reports.install(app)  # report a problem: the one thing a customer writes (monitor.web.reports)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     # the last added is the outermost: every answer, errors included, passes SecurityHeaders
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

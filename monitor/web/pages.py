@@ -246,8 +246,11 @@ def assign(request: Request, ref: Ref, csrf_token: Csrf = "",
 
 @router.post("/incidents/{ref}/note")
 def note(request: Request, ref: Ref, csrf_token: Csrf = "",
-         text: Annotated[str, Form(max_length=MAX_NOTE)] = "") -> Response:
-    return _act(request, ref, csrf_token, lambda desk, ref, by, now: desk.note(ref, by, text, now))
+         text: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+         public: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """`public`: the checkbox "for the customer too" (their page shows it, their contacts receive it)."""
+    return _act(request, ref, csrf_token,
+                lambda desk, ref, by, now: desk.note(ref, by, text, now, public=bool(public)))
 
 
 @router.post("/incidents/{ref}/resolve")

@@ -89,4 +89,4 @@ def test_a_down_port_the_customer_names_is_the_verdict(store: Store, inv: Invent
                         "hq")
     reply = receive(store, inv, "hq", "acc-sw3", "Gi1/0/3", "no network", "ann", "web", NOW, fmt)
     assert reply.triage is not None and not reply.triage.healthy
-    assert reply.triage.verdict == "port acc-sw3 Gi1/0/3 is down (admin up)"
+    assert reply.triage.verdict == "port acc-sw3 GigabitEthernet1/0/3 is down (admin up)"

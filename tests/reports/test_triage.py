@@ -67,19 +67,19 @@ def test_a_healthy_path_says_so_since_its_last_change(inv: Inventory) -> None:
     assert t.verdict == f"the network path looks healthy since t={NOW - 2 * DAY:g}: likely not a network problem"
     text = render_triage(t, fmt)
     assert "edge-9" not in text and "far" not in text
-    assert "acc-sw3 Gi1/0/3: admin up, oper up, no module" in text
+    assert "acc-sw3 GigabitEthernet1/0/3: admin up, oper up, no module" in text
 
 
 def test_a_flapping_port_is_named_with_when_it_started(inv: Inventory) -> None:
     flaps = [Change(ChangeKind.PORT_DOWN, "acc-sw3", NOW - s, f"{UP}3") for s in (3000.0, 2000.0, 1000.0)]
     t = triage(inv, "hq", "acc-sw3", "Gi1/0/3", healthy(), flaps, [], NOW, fmt)
-    assert not t.healthy and t.verdict == f"port acc-sw3 Gi1/0/3 has been flapping since t={NOW - 3000:g}"
+    assert not t.healthy and t.verdict == f"port acc-sw3 GigabitEthernet1/0/3 has been flapping since t={NOW - 3000:g}"
 
 
 @pytest.mark.parametrize(("snaps", "incidents", "want"), [
     ({**healthy(), "dist-sw2": snap("dist-sw2", reachable=False)}, [], "dist-sw2 is not answering"),
     ({**healthy(), "core-sw1": snap("core-sw1", (49, "down"))}, [],
-     f"the link core-sw1 Gi1/0/49 <-> dist-sw2 Gi1/0/25 is down since t={NOW - 30:g}"),
+     f"the link core-sw1 GigabitEthernet1/0/49 <-> dist-sw2 GigabitEthernet1/0/25 is down since t={NOW - 30:g}"),
     (healthy(), [Incident("k", "transceiver_removed", "core-sw1", f"{UP}49", site="hq", id="SAK-000004",
                           started_at=NOW - 600)],
      f"SAK-000004 (transceiver removed) is open on this path since t={NOW - 600:g}"),

@@ -15,7 +15,8 @@ from starlette.routing import Mount
 from tests.web.conftest import SITE_A, SITE_B, Lab, csrf_of, login
 
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/t/{token}"), ("POST", "/t/{token}"), ("GET", "/static")}
-CUSTOMER_MAY_POST = {"/login", "/logout", "/t/{token}"}  # their own session only: nothing of the monitor changes
+CUSTOMER_MAY_POST = {"/login", "/logout", "/t/{token}",  # their own session only: nothing of the monitor changes
+                     "/sites/{site}/report"}  # and a report of a problem at their own site (tests/web/test_reports.py)
 REFUSED = {401, 403, 404}
 QUERY = {"port": "Gi1/0/50"}  # values for required query parameters, by name
 
@@ -39,8 +40,10 @@ def routes(lab: Lab) -> list[tuple[str, str, APIRoute | None]]:
 
 def values(lab: Lab, owner: str) -> dict[str, str]:
     if owner == "a":
-        return {"site": SITE_A, "device": "core-sw1", "ref": lab.ref_a, "commit": lab.commit_a, "token": "x" * 43}
-    return {"site": SITE_B, "device": "gx-sw1", "ref": lab.ref_b, "commit": lab.commit_b, "token": "x" * 43}
+        return {"site": SITE_A, "device": "core-sw1", "ref": lab.ref_a, "commit": lab.commit_a, "token": "x" * 43,
+                "seq": "1"}
+    return {"site": SITE_B, "device": "gx-sw1", "ref": lab.ref_b, "commit": lab.commit_b, "token": "x" * 43,
+            "seq": "1"}
 
 
 def url(path: str, route: APIRoute | None, vals: dict[str, str]) -> str:

@@ -66,7 +66,8 @@ def test_stored_notes_are_escaped_when_shown(lab: Lab) -> None:
     evil = '<img src=x onerror="alert(document.cookie)"><svg onload=alert(1)> & "quotes"'
     with closing(login(lab.url, "erin")) as eng:
         csrf = csrf_of(eng.get(f"/incidents/{lab.ref_a}").text)
-        assert eng.post(f"/incidents/{lab.ref_a}/note", data={"csrf_token": csrf, "text": evil}).status_code == 303
+        note = {"csrf_token": csrf, "text": evil, "public": "1"}  # for the customer: their pages show it
+        assert eng.post(f"/incidents/{lab.ref_a}/note", data=note).status_code == 303
     with closing(login(lab.url, "alice")) as c:
         for path in (f"/incidents/{lab.ref_a}", f"/sites/{SITE_A}"):
             body = c.get(path).text
