@@ -41,6 +41,7 @@ class Merge:
 
 def _yaml() -> YAML:
     y = YAML()  # round-trip
+    y.preserve_quotes = True
     y.indent(mapping=2, sequence=4, offset=2)
     y.width = 4096
     return y
