@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -195,6 +196,8 @@ def tokens_add(
         "http://127.0.0.1:8080"),
     db: DbOption = None,
     inventory: InventoryOption = None,
+    can_report: Annotated[bool, typer.Option("--can-report", help="the link may also report a problem (the one "
+                                                                  "thing it can write; rate-limited)")] = False,
 ) -> None:
     """Create a read-only link; it is printed once (only its hash is stored)."""
     inv = _inventory(inventory, required=False)
@@ -206,6 +209,10 @@ def tokens_add(
     with _accounts(db) as engine:
         _known_customer(engine, customer, inv)
         token, secret = accounts.add_token(engine, customer, site, label)
+        if can_report:
+            from monitor.reports.records import allow_link
+
+            allow_link(engine, token.id, time.time())
     sys.stdout.write(f"{token.id}\t{base_url.rstrip('/')}/t/{secret}\n")
 
 
