@@ -26,7 +26,7 @@ InventoryOption = Annotated[list[Path] | None, typer.Option(
     "--inventory", "-i", help="inventory file or folder (default: inventory/)")]
 SiteOption = Annotated[str, typer.Option("--site", help="the customer's site")]
 DeviceOption = Annotated[str | None, typer.Option("--device", help="the device the customer named")]
-PortOption = Annotated[str | None, typer.Option("--port", help="the port the customer named (with --device)")]
+PortOption = Annotated[str | None, typer.Option("--port", help="the port the customer named (needs --device)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
