@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 
 from monitor.collectors.decode import as_int, as_mac, as_text
 from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
-from monitor.model import Port
 from monitor.common.names import canonical_port
+from monitor.model import Port
 
 IF_TABLE = "1.3.6.1.2.1.2.2.1"
 IF_X_TABLE = "1.3.6.1.2.1.31.1.1.1"
@@ -87,3 +88,15 @@ async def collect(client: SnmpClient, target: SnmpTarget) -> tuple[WalkResult, W
     if if_walk.error is not None and not if_walk.row_count:
         return if_walk, WalkResult(error=if_walk.error)
     return if_walk, await client.walk(target, IFX_COLUMNS)
+
+
+def ports_named_elsewhere(ports: list[Port], ifindexes: Iterable[int | None], names: Mapping[int, str]) -> list[Port]:
+    """Ports the device names only outside IF-MIB (a DOM or module table keyed by an ifIndex that ifTable does
+    not list), so their optics are shown and watched; their state is unknown, never "down".
+
+    >>> [(p.ifindex, p.name, p.admin) for p in ports_named_elsewhere([Port(1, "Gi1")], [1, 52, None, 52], {})]
+    [(52, 'ifIndex 52', 'unknown')]
+    """
+    have = {p.ifindex for p in ports}
+    extra = sorted({i for i in ifindexes if i is not None and i not in have})
+    return [Port(ifindex=i, name=canonical_port(names.get(i) or f"ifIndex {i}")) for i in extra]

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from monitor.collectors.decode import as_int, as_mac, as_text
 from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
-from monitor.model import Neighbor, Port
 from monitor.common.names import canonical_port
+from monitor.model import Neighbor, Port
 
 LOC_PORT = "1.0.8802.1.1.2.1.3.7.1"
 REM = "1.0.8802.1.1.2.1.4.1.1"

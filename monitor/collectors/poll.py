@@ -154,6 +154,11 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
         found_sensors += more_sensors
         transceivers = _merge_modules(transceivers, more_modules)
 
+    if if_walk is not None and if_walk.error is None:  # IF-MIB answered in full: what it lacks, others name
+        port_of_entity = {ifx: e.name for e in tree.entities.values() if (ifx := e.ifindex) is not None and e.name}
+        ports += interfaces.ports_named_elsewhere(
+            ports, [s.ifindex for s in found_sensors] + [t.ifindex for t in transceivers], port_of_entity)
+
     lldp_walks = await tables.run(["lldpRemTable", "lldpLocPortTable"], lambda: lldp.collect(client, target))
     rem = tables.record("lldpRemTable", lldp_walks[0]) if lldp_walks else None
     loc = tables.record("lldpLocPortTable", lldp_walks[1]) if lldp_walks and rem is not None and rem.row_count \

@@ -48,25 +48,35 @@ class RawSensor:
 
 def _relation_thresholds(spec: ThresholdTable, walk: WalkResult, scale: dict[int, tuple[int, int]]
                          ) -> dict[int, Thresholds]:
-    """CISCO-ENTITY-SENSOR style: rows of (severity, relation, value) per sensor."""
+    """CISCO-ENTITY-SENSOR style: rows of (severity, relation, value) per sensor.
+
+    A severity whose low and high limits are the same number states no band (IOS-XR lists its unused
+    critical pair as 0 and 0): it is no threshold, so a less severe stated pair speaks instead.
+    """
     cols = {name: walk.column(f"{spec.oid}.{c}") for name, c in spec.columns.items()}
-    found: dict[int, dict[str, tuple[int, float]]] = {}
+    stated: dict[int, dict[int, dict[str, float]]] = {}  # sensor -> severity -> side -> value
     for suffix, raw in cols["value"].items():
         sensor = as_int(suffix.split(".", 1)[0])
         value, severity, relation = as_int(raw), as_int(cols["severity"].get(suffix)), as_int(
             cols["relation"].get(suffix))
         if sensor is None or value is None or severity is None or relation is None or sensor not in scale:
             continue
-        level = "alarm" if severity in spec.alarm_severities else "warn" if severity in spec.warn_severities else None
         side = "low" if relation in (1, 2) else "high" if relation in (3, 4) else None
-        if level is None or side is None:
+        if side is None or (severity not in spec.alarm_severities and severity not in spec.warn_severities):
             continue
-        key, scaled = f"{side}_{level}", entity_sensor_value(value, *scale[sensor])
-        have = found.setdefault(sensor, {}).get(key)
-        # Alarm = the most severe limit stated (critical over major): the one at which the box itself acts.
-        if have is None or severity > have[0]:
-            found[sensor][key] = (severity, scaled)
-    return {s: Thresholds(**{k: v for k, (_, v) in t.items()}) for s, t in found.items()}
+        stated.setdefault(sensor, {}).setdefault(severity, {})[side] = entity_sensor_value(value, *scale[sensor])
+    out: dict[int, Thresholds] = {}
+    for sensor, by_severity in stated.items():
+        found: dict[str, float] = {}
+        for severity in sorted(by_severity):  # the most severe stated limit wins: the one at which the box acts
+            sides = by_severity[severity]
+            if "low" in sides and "high" in sides and sides["low"] == sides["high"]:
+                continue
+            level = "alarm" if severity in spec.alarm_severities else "warn"
+            for side, v in sides.items():
+                found[f"{side}_{level}"] = v
+        out[sensor] = Thresholds(**found)
+    return out
 
 
 def _column_thresholds(spec: ThresholdTable, walk: WalkResult, scale: dict[int, tuple[int, int]]
@@ -407,6 +417,8 @@ def _port_sensors(table: PortTable, spec: ReadingSpec, row: Row, limits_row: Row
             if has_column:  # the device has this column, but not for this row
                 skipped[f"{table.name}: {spec.kind.value} missing"] += 1
             return []
+        if spec.decode != "number" and not_a_reading(raw):
+            return []  # text "N/A", "NULL" or nothing: the cage is empty or the module has no such reading
         values, why = _reading_values(table, spec, spec.scale, raw)
         if why is not None:
             skipped[f"{table.name}: {spec.kind.value} {why}"] += 1
@@ -421,6 +433,20 @@ def _port_sensors(table: PortTable, spec: ReadingSpec, row: Row, limits_row: Row
         entity_index=at.index if table.index.split(".").count("entity") else None,
         status="ok" if value is not None else "unavailable",
     ) for value, lane in zip(values, lanes, strict=True)]
+
+
+def _share_port_rows(groups: dict[tuple[int | None, int | None, str | None], dict[int | None, dict[int, object]]]
+                     ) -> None:
+    """A lane table joined to a per-port table: the port's cells (lane None) belong to each of its lanes."""
+    for key in [k for k in groups if k[1] is None]:
+        lanes = [k for k in groups if k[1] is not None and (k[0], k[2]) == (key[0], key[2])]
+        if not lanes:
+            continue
+        shared = groups.pop(key)
+        for lane in lanes:
+            for select, cells in shared.items():
+                groups[lane].setdefault(select, {}).update(
+                    {c: v for c, v in cells.items() if c not in groups[lane].get(select, {})})
 
 
 def parse_port_table(spec: PortTable, walk: WalkResult, skipped: Counter[str],
@@ -451,6 +477,7 @@ def parse_port_table(spec: PortTable, walk: WalkResult, skipped: Counter[str],
                 where[at.key] = (replace(at, select=None), _without_select(spec, suffix))
     if misfits:
         skipped[f"{spec.name}: row with a non-numeric index"] += len(misfits)
+    _share_port_rows(groups)
     for key in sorted(groups, key=lambda k: (k[0] or 0, k[1] or 0, k[2] or "")):
         rows, (at, suffix) = groups[key], where[key]
         ifindex = at.index
@@ -463,7 +490,7 @@ def parse_port_table(spec: PortTable, walk: WalkResult, skipped: Counter[str],
         identity = {name: as_text(base.get(c)) for name, c in spec.transceiver.items()}
         if not _holds_module(spec, {**rows, None: base}, identity, skipped):
             continue
-        if spec.transceiver:
+        if spec.transceiver or spec.modules:
             modules.append(Transceiver(
                 vendor=identity.get("vendor", ""), model=identity.get("model", ""),
                 serial=identity.get("serial", ""), type=identity.get("type", ""),

@@ -97,7 +97,7 @@ class ReadingSpec:
     select: int | None = None  # a table with a row per reading kind: the index value of this kind's row
     threshold_select: int | None = None  # the row holding its thresholds, when not `select`'s (a joined table)
     lane: int | None = None  # a table with a column per lane: the lane this column holds
-    decode: str = "number"  # number | text ("-4.99 dBm normal") | lanes ("-0.43 ,0.01 ,0.30 ,0.19")
+    decode: str = "number"  # number | text ("-4.99 dBm normal") | lanes ("-0.43 ,0.01 ,0.30") | first (of lanes)
     threshold_items: dict[str, int] = field(default_factory=dict)  # "[high, low]" cells: which item is which
 
     @property
@@ -125,6 +125,7 @@ class PortTable:
     port_name: str | None = None  # the port's name from the index fields, e.g. "{0}/{1}" (instead of an ifIndex)
     mib: str = ""
     joins: tuple[tuple[int, str], ...] = ()  # (offset, entry OID): columns from `offset` up are that table's
+    modules: bool = False  # a row with diagnostics holds a module even where the table names none
 
     def column_oid(self, column: int) -> str:
         """Where a column lives: this table's entry, or a joined table with the same index."""
@@ -185,7 +186,7 @@ def _row_filter(d: dict[str, Any] | None) -> RowFilter | None:
 
 
 _INDEX_FIELDS = {"ifindex", "entity", "lane", "select", "port", "_"}
-_DECODERS = {"number", "text", "lanes"}
+_DECODERS = {"number", "text", "first", "lanes"}
 _ITEM = re.compile(r"^(\d+)\[(\d+)\]$")
 
 
@@ -229,9 +230,10 @@ def _port_table(d: dict[str, Any]) -> PortTable:
                      for one in (r if isinstance(r, list) else [r]))
     index = str(d.get("index", "ifindex"))
     fields = index.split(".")
-    if set(fields) - _INDEX_FIELDS or fields.count("ifindex") + fields.count("entity") + fields.count("port") != 1:
+    if set(fields) - _INDEX_FIELDS or fields.count("ifindex") + fields.count("entity") + min(1, fields.count(
+            "port")) != 1:
         raise ValueError(f"{d['name']}: index {index!r}: dotted fields of {sorted(_INDEX_FIELDS)}, with exactly "
-                         "one of ifindex, entity, port")
+                         "one ifindex or entity, or port fields")
     if ("port" in fields) != bool(d.get("port_name")):
         raise ValueError(f"{d['name']}: an index with a `port` field needs `port_name`, and only it")
     if any(r.select is not None for r in readings) != ("select" in fields):
@@ -248,6 +250,7 @@ def _port_table(d: dict[str, Any]) -> PortTable:
         no_light=tuple(int(v) for v in d.get("no_light", ())),
         port_name=None if not d.get("port_name") else str(d["port_name"]), mib=str(d.get("mib", "")),
         joins=tuple(sorted((int(k), str(v)) for k, v in (d.get("joins") or {}).items())),
+        modules=bool(d.get("modules", False)),
     )
 
 
