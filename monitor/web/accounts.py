@@ -162,10 +162,13 @@ def add_user(engine: Engine, name: str, role: str, password: str, customer: str 
 
 
 def password_problem(password: str, name: str = "") -> str | None:
-    """Why a password is refused, or None: long enough, not blank, not the user name, not one repeated character.
+    """Why a password is refused, or None: long enough, not blank, not the user name, not one repeated
+    character, not one of the commonest leaked passwords.
 
     >>> password_problem(" " * 10), password_problem("aaaaaaaaaaaa"), password_problem("erin-engineer-pw")
     ('the password must not be only spaces', 'the password must not be one character repeated', None)
+    >>> password_problem("Password1234")
+    'the password is one of the most common in leaked password lists'
     >>> password_problem("short")
     'the password must be at least 10 characters'
     """
@@ -177,9 +180,19 @@ def password_problem(password: str, name: str = "") -> str | None:
         return "the password must not be only spaces"
     if len(set(password)) == 1:
         return "the password must not be one character repeated"
+    if password.casefold() in _leaked():
+        return "the password is one of the most common in leaked password lists"
     if name and password.strip().casefold() == name.casefold():
         return "the password must not be the user name"
     return None
+
+
+@functools.cache
+def _leaked() -> frozenset[str]:
+    """The 30,000 most common passwords of leaked password sets, as zxcvbn ships them (offline, lowercase)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def check_password(password: str, name: str = "") -> None:

@@ -166,7 +166,8 @@ def test_verifier_runs_at_most_its_slots_at_once() -> None:
     assert (v.peak, v.checks, v.running) == (2, 6, 0)
 
 
-@pytest.mark.parametrize("password", [" " * 10, "\t" * 12, "a" * 12, "short", "x" * 1025])
+@pytest.mark.parametrize("password", [" " * 10, "\t" * 12, "a" * 12, "short", "x" * 1025, "qwertyuiop",
+                                      "Password1234"])
 def test_weak_passwords_are_refused(tmp_path: Path, password: str) -> None:
     """Issue 16 #10: a password of 10 spaces was accepted for an engineer."""
     with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
