@@ -106,10 +106,22 @@ class EntityTree:
             return next(iter(below))
         if below:
             return None  # a line card or stack member: many ports
-        parent = self.entities.get(e.contained_in)
-        if parent is not None and parent.cls == PORT and parent.ifindex is not None:
-            return parent.ifindex
+        port = self._enclosing_port(e)
+        if port is not None:
+            placed = port.ifindex if port.ifindex is not None else self._named_port(port)
+            if placed is not None:
+                return placed
         return self._named_port(e)
+
+    def _enclosing_port(self, e: Entity) -> Entity | None:
+        """The port entity a module sits in: its parent (NX-OS), or the port above the empty container the
+        module fills (IOS-XR: port > "slot mau" container > "module mau")."""
+        for a in self.ancestors(e.index)[:2]:
+            if a.cls == PORT:
+                return a
+            if a.cls != CONTAINER:
+                return None
+        return None
 
     def _candidate(self, e: Entity) -> bool:
         """Could be a pluggable module: a replaceable unit with an identity."""
@@ -124,9 +136,8 @@ class EntityTree:
         SFP on a router (ISR "GE LX") but also a board whose only port is management (a Comware MPU)."""
         if e.ifindex is not None:
             return True  # the module is itself the port (Cisco IOS SFPs)
-        parent = self.entities.get(e.contained_in)
-        if parent is not None and parent.cls == PORT:
-            return True  # a module inside a port (NX-OS)
+        if self._enclosing_port(e) is not None:
+            return True  # a module inside a port (NX-OS), directly or through its slot container (IOS-XR)
         return bool(_PLUGGABLE.search(f"{e.descr} {e.name} {e.model}"))
 
     def is_transceiver(self, e: Entity) -> bool:

@@ -138,7 +138,7 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
                 tables.skip(tname, f"{spec.name} did not answer completely")
         if walk is not None:
             raw_sensors += sensors.parse_entity_sensors(spec, walk, got[1], skipped)
-    found_sensors: list[Sensor] = sensors.place_entity_sensors(raw_sensors, tree)
+    found_sensors: list[Sensor] = sensors.place_entity_sensors(raw_sensors, tree, skipped)
 
     entity_ports = {e.index: ifx for e in tree.entities.values() if (ifx := tree.placement(e)) is not None}
     for ptable in profiles.port_tables:

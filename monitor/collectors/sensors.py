@@ -31,6 +31,8 @@ _BIAS = re.compile(r"bias", re.I)
 _OPTICAL = re.compile(r"\b(dom|transceiver|xcvr|optic(al)?|laser|sfp|qsfp|xfp)", re.I)
 _LANE = re.compile(r"\blane\s*(\d+)", re.I)
 _THRESHOLD_NAMES = ("low_alarm", "low_warn", "high_warn", "high_alarm")
+DOM_KINDS = frozenset({SensorKind.RX_POWER, SensorKind.TX_POWER, SensorKind.TEMPERATURE, SensorKind.VOLTAGE,
+                       SensorKind.BIAS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +138,10 @@ def _convert_thresholds(t: Thresholds, fn) -> Thresholds:  # type: ignore[no-unt
                         (t.low_alarm, t.low_warn, t.high_warn, t.high_alarm)))
 
 
-def place_entity_sensors(raw: list[RawSensor], tree: EntityTree) -> list[Sensor]:
-    """Give each sensor its port (via ENTITY-MIB), kind (from type and name) and Saksi's unit."""
+def place_entity_sensors(raw: list[RawSensor], tree: EntityTree, skipped: Counter[str] | None = None
+                         ) -> list[Sensor]:
+    """Give each sensor its port (via ENTITY-MIB), kind (from type and name) and Saksi's unit; a port's optic
+    reading no optic can give (-3276.8 °C: the agent's "no value") is unavailable, and counted."""
     best: dict[int, RawSensor] = {}
     for r in raw:
         if r.index not in best or r.priority > best[r.index].priority:
@@ -151,6 +155,12 @@ def place_entity_sensors(raw: list[RawSensor], tree: EntityTree) -> list[Sensor]
         lane_text = text + " " + " ".join(a.descr + " " + a.name for a in tree.ancestors(r.index)[:2])
         lane_m = _LANE.search(lane_text)
         kind, value, thresholds = _classify(r, text, optical=optical)
+        if ifindex is not None and kind in DOM_KINDS:
+            value, plausible = _plausible(kind, value)
+            if not plausible:
+                if skipped is not None:
+                    skipped[f"{r.source}: {kind.value} out of range"] += 1
+                r = replace(r, status="unavailable")
         out.append(Sensor(
             sensor_id=f"{r.source}:{r.index}", kind=kind, value=None if value is None else round(value, 6), thresholds=thresholds, source=r.source,
             descr=text or f"sensor {r.index}", ifindex=ifindex, lane=int(lane_m.group(1)) if lane_m else None,
@@ -193,8 +203,9 @@ _TO_CANONICAL: dict[tuple[str, str], Callable[[float], float]] = {
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 _IDENTITY = ("vendor", "model", "serial")
 # What an optic can physically report, in Saksi's units; a value outside is garbage (skipped, counted). Optical
-# power below the receiver floor (-inf, -99.99 dBm and the like) is "no light", reported as the floor.
+# power a little below the receiver floor (-40.5 dBm) is "no light", reported as the floor.
 _PLAUSIBLE = {"dBm": (NO_LIGHT_DBM, 30.0), "C": (-55.0, 150.0), "V": (0.0, 15.0), "mA": (0.0, 2000.0)}
+_BELOW_ANY_RECEIVER_DBM = -60.0  # lower still is an agent's "no value" (-3276.8, -99.99...), not "no light"
 
 
 def _number(raw: object) -> float | None:
@@ -253,7 +264,7 @@ def _plausible(kind: SensorKind, value: float | None) -> tuple[float | None, boo
     if value is None:
         return None, True
     low, high = _PLAUSIBLE.get(kind.unit, (-math.inf, math.inf))
-    if kind.unit == "dBm" and value < low:
+    if kind.unit == "dBm" and _BELOW_ANY_RECEIVER_DBM <= value < low:
         return NO_LIGHT_DBM, True
     return (value, True) if low <= value <= high else (None, False)
 
@@ -401,7 +412,20 @@ def _limits(table: PortTable, spec: ReadingSpec, row: Row, skipped: Counter[str]
         limits[name] = values[0]
         if why is not None:
             skipped[f"{table.name}: {spec.kind.value} {name} {why}"] += 1
-    return Thresholds(**limits)
+    return banded(Thresholds(**limits))
+
+
+def banded(t: Thresholds) -> Thresholds:
+    """Limits as stated, except a low/high pair that is one number (0 and 0): a band of no width is the
+    device's way of stating no threshold, and would otherwise alarm on every reading.
+
+    >>> banded(Thresholds(low_alarm=0.0, high_alarm=0.0, low_warn=-5.0, high_warn=70.0))
+    Thresholds(low_alarm=None, low_warn=-5.0, high_warn=70.0, high_alarm=None)
+    """
+    alarm_same = t.low_alarm is not None and t.low_alarm == t.high_alarm
+    warn_same = t.low_warn is not None and t.low_warn == t.high_warn
+    return Thresholds(None if alarm_same else t.low_alarm, None if warn_same else t.low_warn,
+                      None if warn_same else t.high_warn, None if alarm_same else t.high_alarm)
 
 
 def _port_sensors(table: PortTable, spec: ReadingSpec, row: Row, limits_row: Row, has_column: bool, suffix: str,
