@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 
 from pysnmp.proto import rfc1902
 
-from monitor.lab import hardware
+from monitor.lab import hardware, vendor_dom
 from monitor.lab.agent import MibView, Oid
 from monitor.lab.model import LabDevice, LabPort, LabSite, Module, jitter
 from monitor.common.units import NO_LIGHT_DBM
@@ -129,7 +129,7 @@ def _entities(site: LabSite, d: LabDevice, now: float) -> Iterator[Row]:
             yield from row(base + 1, 10, m.type_name, p.name, base, serial=m.serial, model=m.model,
                            mfg=m.vendor, rev="V01", fru=1)
             yield _oid(a, base + 1, 0), rfc1902.ObjectIdentifier(f"1.3.6.1.2.1.2.2.1.1.{p.ifindex}")
-        if style == "juniper-dom":
+        if style == "juniper-dom" or style.startswith(vendor_dom.PREFIX):  # readings live in the vendor table
             continue
         for k, kind in enumerate(_SENSOR_ORDER):
             yield from row(base + 2 + k, 8, f"{p.name} {_SENSOR_NAMES[kind]}",
@@ -279,7 +279,12 @@ def render(site: LabSite, d: LabDevice, now: float, addresses: Mapping[str, str]
     rows += _interfaces(site, d)
     if d.profile.get("entity_mib", True):
         rows += _entities(site, d, now)
-    rows += _DOM_RENDERERS[str(d.profile["dom"])](site, d, now)
+    style = str(d.profile["dom"])
+    if style.startswith(vendor_dom.PREFIX):  # a vendor table, encoded from the collector's own profile
+        table = vendor_dom.table_named(style.removeprefix(vendor_dom.PREFIX))
+        rows += vendor_dom.rows(table, site, d, now, lambda p: _entity_base(p) + 1, dom_values)
+    else:
+        rows += _DOM_RENDERERS[style](site, d, now)
     rows += _lldp(site, d, addresses or {})
     rows += hardware.render(d, now)  # power, cooling, temperature, CPU, memory, storage (monitor.lab.hardware)
     return _with_faults(rows, d, now) if d.table_faults else MibView(rows)
