@@ -76,7 +76,7 @@ def _progress(console: Console) -> Iterator[Callable[[str], None]]:
     if not console.is_terminal:
         yield lambda _text: None
         return
-    with console.status("discovering...") as status:
+    with console.status("discovering...", spinner="dots") as status:
         yield lambda text: status.update(f"discovering: {text}")
 
 

@@ -211,3 +211,37 @@ def test_an_open_incident_shows_in_saksi_devices(lab: RunningLab, community: str
             apply(site, lab.lab.scenario, step)
             lab.lab.settle(step.at)
         lab.call(put_back)
+
+
+def test_progress_shows_on_a_terminal_and_the_file_stays_clean(lab: RunningLab, community: str,
+                                                               tmp_path: Path) -> None:
+    """On a terminal the spinner names each device as it is asked; what goes to the file is the inventory only."""
+    import os
+    import pty
+    import re
+    import subprocess
+    import sys
+
+    out = tmp_path / "hq.yaml"
+    main, tty = pty.openpty()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "saksi"), "discover", lab.hosts["core-sw1"], "--site", "hq",
+         "--community-env", COMMUNITY_ENV, "--snmp-port", str(lab.port), "--only", "127.0.0.0/8", "--out", str(out)],
+        stdin=tty, stdout=tty, stderr=tty, env={**os.environ, "TERM": "xterm", "COLUMNS": "200"})
+    os.close(tty)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(60) == 0, seen.decode(errors="replace")
+    os.close(main)
+    text = seen.decode(errors="replace")
+    # the spinner shows the step it is on (how many steps it draws depends on the terminal's refresh rate)
+    assert re.search(r"discovering: (depth \d: asking 127\.0\.0\.\d+|found \S+ \(\w+\) at 127\.0\.0\.)", text), text
+    assert "inventory written to" in text
+    assert "discovering" not in out.read_text() and load_inventory(out).devices.keys() == PLATFORMS.keys()
