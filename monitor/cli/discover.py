@@ -43,7 +43,7 @@ def _slug(text: str) -> str:
 
 def credentials(community_env: list[str], v3_user: str | None, v3_auth_protocol: str | None,
                 v3_auth_key_env: str | None, v3_priv_protocol: str | None,
-                v3_priv_key_env: str | None) -> list[Credential]:
+                v3_priv_key_env: str | None, v3_context: str = "") -> list[Credential]:
     """The credential sets, in the order they are tried: communities first, then SNMPv3."""
     out = [Credential(f"v2c-{_slug(name)}", "2c", community_env=name) for name in community_env]
     if v3_user is not None:
@@ -59,7 +59,7 @@ def credentials(community_env: list[str], v3_user: str | None, v3_auth_protocol:
                               auth_protocol=v3_auth_protocol.upper() if v3_auth_protocol else None,
                               auth_key_env=v3_auth_key_env,
                               priv_protocol=v3_priv_protocol.upper() if v3_priv_protocol else None,
-                              priv_key_env=v3_priv_key_env))
+                              priv_key_env=v3_priv_key_env, context=v3_context))
     if not out:
         raise DiscoveryError("give at least one credential set: --community-env NAME or --v3-user USER ...")
     for cred in out:
@@ -152,6 +152,7 @@ def discover(
     v3_priv_protocol: Annotated[str | None, typer.Option("--v3-priv-protocol", help="DES, AES, AES256")] = None,
     v3_priv_key_env: Annotated[str | None, typer.Option(
         "--v3-priv-key-env", metavar="NAME", help="environment variable holding the SNMPv3 privacy key")] = None,
+    v3_context: Annotated[str, typer.Option("--v3-context", help="SNMPv3 context name")] = "",
     max_depth: Annotated[int, typer.Option("--max-depth", help="hops from the seed to follow")] = 3,
     only: Annotated[list[str] | None, typer.Option(
         "--only", metavar="CIDR", help="only ever contact addresses in this network; repeatable "
@@ -178,7 +179,7 @@ def discover(
         raise _fail("--snmp-port must be 1-65535, --timeout > 0 and --retries >= 0")
     try:
         creds = credentials(community_env or [], v3_user, v3_auth_protocol, v3_auth_key_env, v3_priv_protocol,
-                            v3_priv_key_env)
+                            v3_priv_key_env, v3_context)
         scope = Scope.parse(only or [], max_depth)
     except DiscoveryError as exc:
         raise _fail(str(exc)) from None

@@ -41,6 +41,7 @@ class Credential:
     auth_key_env: str | None = None
     priv_protocol: str | None = None
     priv_key_env: str | None = None
+    context: str = ""
 
     def env_names(self) -> list[str]:
         return [n for n in (self.community_env, self.auth_key_env, self.priv_key_env) if n]
@@ -57,7 +58,7 @@ class Credential:
             auth_key=env.get(self.auth_key_env) if self.auth_key_env else None,
             priv_protocol=self.priv_protocol,
             priv_key=env.get(self.priv_key_env) if self.priv_key_env else None,
-            timeout=timeout, retries=retries)
+            context=self.context, timeout=timeout, retries=retries)
 
     def inventory_entry(self) -> dict[str, str]:
         """The credential as the inventory writes it: secrets by reference only."""
@@ -68,6 +69,8 @@ class Credential:
                                ("priv_protocol", self.priv_protocol), ("priv_key", self.priv_key_env)):
                 if value:
                     entry[key] = f"${{env:{value}}}" if key.endswith("_key") else value
+            if self.context:
+                entry["context"] = self.context
         else:
             entry["community"] = f"${{env:{self.community_env}}}"
         return entry

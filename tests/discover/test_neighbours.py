@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
 from monitor.collectors.snmp import PysnmpClient, SnmpTarget
 from monitor.discover import neighbours as nb
+from monitor.inventory import load_inventory
 from tests.conftest import Agent, run_saksi
 
 ARISTA, CATALYST = "discover-lldp-arista", "discover-cdp-2960x"  # snmpsim: the community is the file's name
@@ -91,3 +93,26 @@ def test_snmpv3_refused_is_auth_not_timeout(snmpsim: Agent, monkeypatch: pytest.
                   "AES", "--v3-priv-key-env", "SAKSI_TEST_V3_PRIV", "--timeout", "1")
     assert r.returncode == 2 and "did not answer: auth" in r.stderr and "wrong auth key" in r.stderr, r.stderr
     assert "not-the-auth-key" not in r.stderr
+
+
+def test_credential_sets_are_tried_in_turn_and_written_by_reference(snmpsim: Agent, monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    """A community the agent does not know first (silence), then SNMPv3 with privacy, which answers."""
+    monkeypatch.setenv("SAKSI_TEST_WRONG_COMMUNITY", "no-such-community")
+    monkeypatch.setenv("SAKSI_TEST_V3_AUTH", "saksi-auth-key")
+    monkeypatch.setenv("SAKSI_TEST_V3_PRIV", "saksi-priv-key")
+    out = tmp_path / "x.yaml"
+    r = run_saksi("discover", snmpsim.host, "--snmp-port", str(snmpsim.port), "--site", "x", "--community-env",
+                  "SAKSI_TEST_WRONG_COMMUNITY", "--v3-user", "saksi", "--v3-auth-protocol", "sha256",
+                  "--v3-auth-key-env", "SAKSI_TEST_V3_AUTH", "--v3-priv-protocol", "AES", "--v3-priv-key-env",
+                  "SAKSI_TEST_V3_PRIV", "--v3-context", ARISTA, "--only", "127.0.0.0/8", "--timeout", "0.5",
+                  "--retries", "0", "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    assert [(d["name"], d["snmp"]) for d in json.loads(r.stdout)["devices"]] == [("arista-7050tx", "v3-saksi")]
+    text = out.read_text()
+    assert "saksi-auth-key" not in text and "saksi-priv-key" not in text and "no-such-community" not in text
+    assert "SAKSI_TEST_WRONG_COMMUNITY" not in text, "a credential set no device answered is not written"
+    snmp = load_inventory(out).devices["arista-7050tx"].snmp
+    assert (snmp.version, snmp.user, snmp.auth_protocol, snmp.priv_protocol, snmp.context) == (
+        "3", "saksi", "SHA256", "AES", ARISTA)
+    assert snmp.auth_key is not None and snmp.auth_key.reveal() == "saksi-auth-key"
