@@ -142,7 +142,7 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
 
     entity_ports = {e.index: ifx for e in tree.entities.values() if (ifx := tree.placement(e)) is not None}
     for ptable in profiles.port_tables:
-        if not ptable.applies(facts.sys_object_id):
+        if not ptable.applies(facts.sys_object_id, facts.sys_descr):
             continue
         got_walk = await tables.run([ptable.name], lambda t=ptable: client.walk(target, t.column_oids()))
         if got_walk is None or (walk := tables.record(ptable.name, got_walk)) is None:

@@ -342,7 +342,7 @@ class _Index:
     index: int | None  # ifIndex or entPhysicalIndex (None for a `port` table until its name is looked up)
     lane: int | None
     select: int | None
-    port: str | None  # the port's name, for tables indexed by port name parts
+    port: str | None  # the index parts that name the port ("1.4"), for tables indexed by port name parts
 
     @property
     def key(self) -> tuple[int | None, int | None, str | None]:
@@ -367,13 +367,31 @@ def _row_index(table: PortTable, suffix: str) -> _Index | None:
             port_parts.append(value)
         elif name != "_":
             got[name] = value
-    port = table.port_name.format(*port_parts) if table.port_name and port_parts else None
+    port = ".".join(str(p) for p in port_parts) if table.port_name and port_parts else None
     return _Index(got.get("ifindex", got.get("entity")), got.get("lane"), got.get("select"), port)
 
 
 def _without_select(table: PortTable, suffix: str) -> str:
     """The index suffix of a port's row, without the field that tells reading kinds apart."""
     return ".".join(p for p, f in zip(suffix.split("."), table.fields, strict=False) if f != "select")
+
+
+def port_label(table: PortTable, parts: str, row: Row) -> str | None:
+    """The port name a row's index stands for, by the profile's `port_name` pattern: the index parts ({0},
+    {1}, the last one moved by `port_offset`) and {kind}, a word chosen by a column (an SFP is "xe", a QSFP
+    "ce"). None when the pattern asks for something the row lacks."""
+    if table.port_name is None:
+        return None
+    numbers = [int(p) for p in parts.split(".")]
+    numbers[-1] += table.port_offset
+    kind = ""
+    if table.port_kind is not None:
+        column, words, default = table.port_kind
+        kind = words.get(as_int(row.get(column)) or -1, default)
+    try:
+        return table.port_name.format(*numbers, kind=kind)
+    except (IndexError, KeyError):
+        return None
 
 
 def port_by_name(name: str, port_names: Mapping[str, int]) -> int | None:
@@ -505,12 +523,14 @@ def parse_port_table(spec: PortTable, walk: WalkResult, skipped: Counter[str],
     for key in sorted(groups, key=lambda k: (k[0] or 0, k[1] or 0, k[2] or "")):
         rows, (at, suffix) = groups[key], where[key]
         ifindex = at.index
-        if at.port is not None:
-            ifindex = port_by_name(at.port, port_names or {})
-            if ifindex is None:
-                skipped[f"{spec.name}: no port named {at.port}"] += 1
-                continue
         base = rows.get(None) or {c: v for r in rows.values() for c, v in r.items()}
+        if at.port is not None:
+            label = port_label(spec, at.port, base)
+            ifindex = None if label is None else port_by_name(label, port_names or {})
+            if ifindex is None:
+                skipped[f"{spec.name}: no port named {label or at.port}"] += 1
+                continue
+            at = replace(at, port=label)
         identity = {name: as_text(base.get(c)) for name, c in spec.transceiver.items()}
         if not _holds_module(spec, {**rows, None: base}, identity, skipped):
             continue

@@ -126,6 +126,9 @@ class PortTable:
     mib: str = ""
     joins: tuple[tuple[int, str], ...] = ()  # (offset, entry OID): columns from `offset` up are that table's
     modules: bool = False  # a row with diagnostics holds a module even where the table names none
+    port_offset: int = 0  # added to the last port part of the index before it is put in `port_name`
+    port_kind: tuple[int, dict[int, str], str] | None = None  # (column, value -> word, default) for {kind}
+    sys_descr: re.Pattern[str] | None = None  # asked only of devices whose sysDescr matches (a hardware model)
 
     def column_oid(self, column: int) -> str:
         """Where a column lives: this table's entry, or a joined table with the same index."""
@@ -134,8 +137,9 @@ class PortTable:
                 return f"{oid}.{column - offset}"
         return f"{self.oid}.{column}"
 
-    def applies(self, sys_object_id: str) -> bool:
-        return _applies(self.enterprises, sys_object_id)
+    def applies(self, sys_object_id: str, sys_descr: str = "") -> bool:
+        return _applies(self.enterprises, sys_object_id) and (
+            self.sys_descr is None or bool(self.sys_descr.search(sys_descr)))
 
     @property
     def fields(self) -> list[str]:
@@ -151,6 +155,8 @@ class PortTable:
         for f in (self.present, self.dom):
             if f is not None:
                 cols.add(f.column)
+        if self.port_kind is not None:
+            cols.add(self.port_kind[0])
         return sorted(cols)
 
     def column_oids(self) -> list[str]:
@@ -250,7 +256,11 @@ def _port_table(d: dict[str, Any]) -> PortTable:
         no_light=tuple(int(v) for v in d.get("no_light", ())),
         port_name=None if not d.get("port_name") else str(d["port_name"]), mib=str(d.get("mib", "")),
         joins=tuple(sorted((int(k), str(v)) for k, v in (d.get("joins") or {}).items())),
-        modules=bool(d.get("modules", False)),
+        modules=bool(d.get("modules", False)), port_offset=int(d.get("port_offset", 0)),
+        port_kind=None if not d.get("port_kind") else (
+            int(d["port_kind"]["column"]), {int(k): str(v) for k, v in d["port_kind"]["words"].items()},
+            str(d["port_kind"].get("default", ""))),
+        sys_descr=None if not d.get("sys_descr") else re.compile(str(d["sys_descr"])),
     )
 
 
