@@ -111,6 +111,7 @@ def _incident_out(inc: Incident, p: Principal) -> IncidentOut:
     detail = inc.public()
     if not p.engineer:
         detail.pop("decisions", None)  # the alert chain's internals (routes, people paged) stay with engineers
+        detail["notes"] = [n for n in detail.get("notes", []) if n.get("public")]  # only notes for the customer
     return IncidentOut(id=inc.id, state=views.incident_state(inc), cause=inc.cause, severity=inc.severity,
                        site=inc.site, device=inc.device, port=inc.port, summary=inc.summary,
                        started_at=inc.started_at, detected_at=inc.detected_at, resolved_at=inc.resolved_at,

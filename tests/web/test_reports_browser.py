@@ -185,6 +185,8 @@ def test_a_report_names_only_the_reporters_own_site_and_is_limited(world: World)
         assert c.post(f"/sites/{SITE_A}/report", data={"csrf_token": csrf, "text": "x" * 2001}).status_code == 422
         assert c.post(f"/sites/{SITE_A}/report", data={"csrf_token": "forged", "text": "hi"}).status_code == 403
         assert c.get(f"/sites/{SITE_B}/reports/1").status_code == 404
+        notes = [n["text"] for n in c.get(f"/api/incidents/{world.ref_a}").json()["detail"]["notes"]]
+        assert PUBLIC in notes and INTERNAL not in notes, "the API gives a customer only the notes for them"
         sent = ReportBook(world.store).count_by("alice", time.time() - 3600)
         codes = [c.post(f"/sites/{SITE_A}/report", data={"csrf_token": csrf, "text": f"again {n}"}).status_code
                  for n in range(6 - sent)]
