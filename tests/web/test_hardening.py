@@ -110,7 +110,7 @@ def test_twenty_concurrent_wrong_passwords_run_at_most_two_argon2_checks(tmp_pat
         with ThreadPoolExecutor(20) as pool:
             codes = sorted(pool.map(guess, range(20)))
         verifier = app.state.web.verifier
-        assert set(codes) <= {401, 429}, codes
+        assert set(codes) <= {401, 429, 503}, codes  # 503: no check slot within 20 s (a loaded machine)
         assert codes.count(401) == verifier.checks <= 5  # attempts were counted before they were checked
         assert verifier.peak <= 2  # at most two argon2 hashes (64 MiB each) in memory at once
     store.close()
@@ -326,7 +326,7 @@ def test_twenty_concurrent_logins_keep_saksi_web_memory_bounded(tmp_path: Path) 
 
         with ThreadPoolExecutor(20) as pool:
             codes = list(pool.map(guess, range(20)))
-        assert set(codes) <= {401, 429}, codes
+        assert set(codes) <= {401, 429, 503}, codes  # 503: no check slot within 20 s (a loaded machine)
         growth = _peak_rss_mib(proc.pid) - baseline
         assert growth < 2.5 * 64, f"peak memory grew by {growth:.0f} MiB under 20 concurrent logins"
     finally:
