@@ -42,9 +42,17 @@ class Agent:
 
 def _wait_udp_agent(port: int, community: str, proc: subprocess.Popen[bytes], deadline_s: float = 60.0) -> None:
     """Wait until the agent answers a real SNMP GET (snmpsim indexes recordings before it listens)."""
-    from pysnmp.hlapi.v3arch.asyncio import CommunityData, ContextData, ObjectIdentity, ObjectType, SnmpEngine, \
-        UdpTransportTarget, get_cmd
     import asyncio
+
+    from pysnmp.hlapi.v3arch.asyncio import (
+        CommunityData,
+        ContextData,
+        ObjectIdentity,
+        ObjectType,
+        SnmpEngine,
+        UdpTransportTarget,
+        get_cmd,
+    )
 
     async def probe() -> bool:
         eng = SnmpEngine()
@@ -81,6 +89,44 @@ def start_snmpsim(data_dir: Path, work: Path, probe_community: str) -> tuple[Age
         proc.kill()
         raise
     return Agent("127.0.0.1", port, data_dir), proc
+
+
+def start_snmpd(work: Path, community: str, *, port: int | None = None, namespace_setup: str = "",
+                extra_conf: str = "") -> tuple[int, subprocess.Popen[bytes]]:
+    """A real net-snmp snmpd on 127.0.0.1 (persistent state in `work`, so a restart counts snmpEngineBoots).
+
+    `namespace_setup`: shell commands run first in a private mount namespace (unshare -m), e.g. mounting a
+    filesystem only this snmpd sees; the process is snmpd itself (exec), so it is stopped by its PID.
+    """
+    if shutil.which("snmpd") is None:
+        pytest.skip("net-snmp snmpd is not installed (scripts/setup.sh installs it)")
+    port = port or free_udp_port()
+    conf, persist = work / "conf", work / "persist"  # only these (not /etc/snmp); persist keeps engineBoots
+    conf.mkdir(exist_ok=True)
+    persist.mkdir(exist_ok=True)
+    (conf / "snmpd.conf").write_text(f"rocommunity {community} 127.0.0.1\nsysName saksi-test\n{extra_conf}")
+    cmd = ["snmpd", "-f", "-Lf", str(work / "snmpd.log"), f"udp:127.0.0.1:{port}"]
+    if namespace_setup:
+        cmd = ["unshare", "-m", "sh", "-c", f"{namespace_setup} && exec {' '.join(cmd)}"]
+    env = {**os.environ, "MIBS": "", "MIBDIRS": "", "SNMPCONFPATH": f"{conf}:{persist}",
+           "SNMP_PERSISTENT_DIR": str(persist)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        _wait_udp_agent(port, community, proc, deadline_s=20)
+    except Exception as exc:
+        proc.kill()
+        pytest.skip(f"snmpd did not start here ({exc}); see {work / 'snmpd.log'}")
+    return port, proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a process this test started, by its PID."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,8 @@ from monitor.alerts.config import AlertingConfig, AlertingConfigError, duration,
 from monitor.alerts.people import Desk, PeopleError
 from monitor.alerts.state import AlertState, Window
 from monitor.cli.config import parse_time
-from monitor.cli.state import DbOption, JsonOption, _console, _fail, _open, incident_app, iso
+from monitor.cli.state import DbOption, JsonOption, fail, incident_app, iso, make_console, open_db, ref_number
+from monitor.common.refs import format_incident_ref
 
 maintenance_app = typer.Typer(
     no_args_is_help=True, help="Planned work: incidents inside a window are recorded, not paged.")
@@ -43,6 +44,11 @@ def register(app: typer.Typer) -> None:
         group.command(name)(fn)
 
 
+def _ref(ref: str) -> str:
+    """The reference in its one spelling (SAK-000123), or exit 2 with one line for text that is none."""
+    return format_incident_ref(ref_number(ref))
+
+
 def _who(by: str | None) -> str:
     return by or os.environ.get("SAKSI_USER") or getpass.getuser()
 
@@ -50,21 +56,22 @@ def _who(by: str | None) -> str:
 def _config(path: Path | None, required: bool) -> AlertingConfig | None:
     if path is None:
         if required:
-            raise _fail("this needs the alerting configuration: give --alerting FILE or set SAKSI_ALERTING")
+            raise fail("this needs the alerting configuration: give --alerting FILE or set SAKSI_ALERTING")
         return None
     try:
         return load_alerting(path)
     except AlertingConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _act(db: str | None, path: Path | None, required: bool, action: Any) -> None:
+    """Run one person's action on an incident; `action` receives the Desk and a canonical reference."""
     config = _config(path, required)
-    with _open(db) as store:
+    with open_db(db) as store:
         try:
             row = action(Desk(store, config))
         except PeopleError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     owner = f"owner {row.owner} (tier {row.tier})" if row.owner else "no owner"
     pending = f"; the daemon will send the {row.pending} message" if row.pending else ""
     sys.stdout.write(f"{row.ref}: {owner}" + (f", acknowledged by {row.acked_by}" if row.acked_at else "")
@@ -74,18 +81,21 @@ def _act(db: str | None, path: Path | None, required: bool, action: Any) -> None
 def ack_cmd(ref: Ref, note: Annotated[str, typer.Option("--note", help="a first progress note")] = "",
             by: By = None, db: DbOption = None) -> None:
     """Acknowledge: you own it and work on it (stops escalation and reminders)."""
-    _act(db, None, False, lambda d: d.ack(ref, _who(by), time.time(), note))
+    key = _ref(ref)
+    _act(db, None, False, lambda d: d.ack(key, _who(by), time.time(), note))
 
 
 def assign_cmd(ref: Ref, person: Annotated[str, typer.Argument(help="the new owner")], by: By = None,
                alerting: AlertingOption = None, db: DbOption = None) -> None:
     """Give the incident to someone else (they become its only owner)."""
-    _act(db, alerting, False, lambda d: d.assign(ref, person, _who(by), time.time()))
+    key = _ref(ref)
+    _act(db, alerting, False, lambda d: d.assign(key, person, _who(by), time.time()))
 
 
 def escalate_cmd(ref: Ref, by: By = None, alerting: AlertingOption = None, db: DbOption = None) -> None:
     """Hand the incident to the next tier (its next person on duty becomes the owner)."""
-    _act(db, alerting, True, lambda d: d.escalate(ref, _who(by), time.time()))
+    key = _ref(ref)
+    _act(db, alerting, True, lambda d: d.escalate(key, _who(by), time.time()))
 
 
 def note_cmd(ref: Ref, text: Annotated[str, typer.Argument(help="what was found or done")], by: By = None,
@@ -94,13 +104,15 @@ def note_cmd(ref: Ref, text: Annotated[str, typer.Argument(help="what was found 
                                                                    "it and their contacts receive it")] = False,
              ) -> None:
     """Add a progress note (shown by `incident show` and in the next message)."""
-    _act(db, None, False, lambda d: d.note(ref, _who(by), text, time.time(), public=public))
+    key = _ref(ref)
+    _act(db, None, False, lambda d: d.note(key, _who(by), text, time.time(), public=public))
 
 
 def resolve_cmd(ref: Ref, note: Annotated[str, typer.Option("--note", help="how it was fixed")] = "",
                 by: By = None, db: DbOption = None) -> None:
     """Close the incident by hand (it reopens if the network shows the problem again)."""
-    _act(db, None, False, lambda d: d.resolve(ref, _who(by), time.time(), note))
+    key = _ref(ref)
+    _act(db, None, False, lambda d: d.resolve(key, _who(by), time.time(), note))
 
 
 # --- maintenance ------------------------------------------------------------------------------------
@@ -122,20 +134,20 @@ def maintenance_add(
 ) -> None:
     """Plan work on a site, a device or a port: incidents there are recorded and shown, not paged."""
     if not (site or device):
-        raise _fail("give --site, or --device (and --port)")
+        raise fail("give --site, or --device (and --port)")
     if port and not device:
-        raise _fail("--port needs --device")
+        raise fail("--port needs --device")
     if (until is None) == (for_ is None):
-        raise _fail("give the end: --until TIME or --for DURATION")
+        raise fail("give the end: --until TIME or --for DURATION")
     now = time.time()
     begins = _when(start, now)
     length = duration(for_) if for_ is not None else None
     if for_ is not None and not length:
-        raise _fail(f"cannot read duration {for_!r}: use e.g. 90m, 2h, 1d")
+        raise fail(f"cannot read duration {for_!r}: use e.g. 90m, 2h, 1d")
     ends = begins + length if length else _when(until, now)
     if ends <= begins or ends <= now:
-        raise _fail("the window must end after it starts, and in the future")
-    with _open(db) as store:
+        raise fail("the window must end after it starts, and in the future")
+    with open_db(db) as store:
         w = AlertState(store).add_window(site, device, port, begins, ends, reason, _who(by), now)
     sys.stdout.write(f"maintenance #{w.id}: {w.scope} from {iso(w.starts_at)} until {iso(w.ends_at)}: "
                      f"{reason}\n")
@@ -153,7 +165,7 @@ def maintenance_list(
 ) -> None:
     """Maintenance windows now and to come (or all of them)."""
     now = time.time()
-    with _open(db) as store:
+    with open_db(db) as store:
         found = AlertState(store).windows(now, include_past=all_)
     if as_json:
         sys.stdout.write(json.dumps([_window_json(w) for w in found], indent=2) + "\n")
@@ -168,15 +180,15 @@ def maintenance_list(
         state = "removed" if w.removed_at else "active" if w.active(now) else "over" if w.ends_at <= now \
             else "planned"
         table.add_row(str(w.id), state, w.scope, iso(w.starts_at), iso(w.ends_at), w.created_by, w.reason)
-    _console().print(table)
+    make_console().print(table)
 
 
 @maintenance_app.command("remove")
 def maintenance_remove(wid: Annotated[int, typer.Argument(metavar="ID", help="the window's id, from `maintenance list`")], db: DbOption = None) -> None:
     """End a window now (its incidents page from now on if still open)."""
-    with _open(db) as store:
+    with open_db(db) as store:
         if not AlertState(store).remove_window(wid, time.time()):
-            raise _fail(f"no maintenance window #{wid} (or it was already removed)")
+            raise fail(f"no maintenance window #{wid} (or it was already removed)")
     sys.stdout.write(f"maintenance #{wid} removed\n")
 
 
@@ -193,8 +205,8 @@ def oncall_away(
     """Mark someone away: round-robin skips them until they are back."""
     config = _config(alerting, False)
     if config is not None and person not in config.people:
-        raise _fail(f"unknown person {person!r}")
-    with _open(db) as store:
+        raise fail(f"unknown person {person!r}")
+    with open_db(db) as store:
         AlertState(store).set_away(person, None if until is None else parse_time(until), reason, time.time())
     sys.stdout.write(f"{person} is away" + (f" until {until}" if until else "") + "\n")
 
@@ -202,9 +214,9 @@ def oncall_away(
 @oncall_app.command("back")
 def oncall_back(person: Annotated[str, typer.Argument(help="a person of the alerting file")], db: DbOption = None) -> None:
     """Someone is back on the rotation."""
-    with _open(db) as store:
+    with open_db(db) as store:
         if not AlertState(store).back(person):
-            raise _fail(f"{person} was not marked away")
+            raise fail(f"{person} was not marked away")
     sys.stdout.write(f"{person} is back\n")
 
 
@@ -213,7 +225,7 @@ def oncall_list(alerting: AlertingOption = None, db: DbOption = None) -> None:
     """Teams, their tiers, and who is away now."""
     config = _config(alerting, True)
     assert config is not None
-    with _open(db) as store:
+    with open_db(db) as store:
         away = AlertState(store).away(time.time())
     table = Table()
     for col in ("team", "tier", "people"):
@@ -221,4 +233,4 @@ def oncall_list(alerting: AlertingOption = None, db: DbOption = None) -> None:
     for team in config.teams.values():
         for n, members in enumerate(team.tiers, 1):
             table.add_row(team.name, str(n), ", ".join(f"{m} (away)" if m in away else m for m in members))
-    _console().print(table)
+    make_console().print(table)

@@ -10,17 +10,19 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from monitor.alerts import AlertingConfigError, build_pipeline, load_alerting, tick_forever
+from monitor.alerts import AlertingConfigError, build_pipeline, load_alerting
 from monitor.alerts.pipeline import record_deliveries_until
-from monitor.daemon.cluster import Cluster, default_member, lead_tick
+from monitor.cli import runlog
 from monitor.confighist.history import default_root
+from monitor.daemon.cluster import Cluster, default_member, lead_tick
 from monitor.daemon.monitor import Monitor, Settings, iso, run_forever
 from monitor.inventory import InventoryError, load_inventory
-from monitor.state.store import Store, StoreError
+from monitor.state.store import StoreError
+from monitor.state.url import StoreUrlError, open_store, shown
 from monitor.timeseries import TimeseriesSettings, from_settings, points_db_for, role_map
 
 log = logging.getLogger(__name__)
@@ -31,22 +33,23 @@ def register(app: typer.Typer) -> None:
     def run(
         inventory: Annotated[list[Path], typer.Option("--inventory", "-i", help="inventory file or folder")] = [
             Path("inventory")],
-        db: Annotated[Optional[str], typer.Option("--db", help="state store URL (default $SAKSI_DB)")] = None,
+        db: Annotated[str | None, typer.Option("--db", help="state store URL (default $SAKSI_DB or "
+                                                  "sqlite:///var/saksi.db)")] = None,
         interval: Annotated[float, typer.Option(help="seconds between polls of a device")] = 60.0,
         trap_port: Annotated[int, typer.Option(help="UDP port for SNMP traps on --trap-host; 0: no traps")] = 1162,
         trap_host: Annotated[str, typer.Option(help="address to receive traps on")] = "127.0.0.1",
         concurrency: Annotated[int, typer.Option(help="devices polled at once")] = 32,
         once: Annotated[bool, typer.Option("--once", help="poll every device once, record, and exit")] = False,
-        influx_url: Annotated[Optional[str], typer.Option(envvar="SAKSI_INFLUX_URL", help="InfluxDB for the time "
+        influx_url: Annotated[str | None, typer.Option(envvar="SAKSI_INFLUX_URL", help="InfluxDB for the time "
                               "series (default: the embedded points store next to the state DB)")] = None,
         influx_token: Annotated[str, typer.Option(envvar="SAKSI_INFLUX_TOKEN", help="token (1.8: user:password)")] = "",
         influx_org: Annotated[str, typer.Option(envvar="SAKSI_INFLUX_ORG", help="organisation (1.8: -)")] = "-",
         influx_bucket: Annotated[str, typer.Option(envvar="SAKSI_INFLUX_BUCKET", help="bucket (1.8: db/rp)")] = "saksi",
-        spool_dir: Annotated[Optional[Path], typer.Option(help="where points wait while InfluxDB is down")] = None,
+        spool_dir: Annotated[Path | None, typer.Option(help="where points wait while InfluxDB is down")] = None,
         spool_max_mb: Annotated[float, typer.Option(help="bound of the spool; the oldest points go first")] = 256.0,
-        alerting: Annotated[Optional[Path], typer.Option(
+        alerting: Annotated[Path | None, typer.Option(
             "--alerting", help="alerting configuration (routes, people, receivers); without it nothing is sent")] = None,
-        member: Annotated[Optional[str], typer.Option(
+        member: Annotated[str | None, typer.Option(
             "--member", envvar="SAKSI_MEMBER", help="scale-out: this collector's name in the cluster (a PostgreSQL "
             "--db); its sites are shared with the other members. Default without it: one process, every site")] = None,
         cluster: Annotated[bool, typer.Option(
@@ -54,10 +57,15 @@ def register(app: typer.Typer) -> None:
         member_timeout: Annotated[float, typer.Option(
             help="scale-out: a member silent this long is dead and its sites move")] = 15.0,
         heartbeat: Annotated[float, typer.Option(help="scale-out: seconds between heartbeats (and rebalances)")] = 5.0,
-        web: Annotated[Optional[str], typer.Option(
+        web: Annotated[str | None, typer.Option(
             "--web", metavar="HOST:PORT", help="also serve the web view (as `saksi web`) from this process")] = None,
     ) -> None:
         """Poll every device of the inventory on a schedule, answer traps, keep incidents in the store."""
+        if (problem := number_problem(interval=interval, concurrency=concurrency, trap_port=trap_port,
+                                      spool_max_mb=spool_max_mb, member_timeout=member_timeout,
+                                      heartbeat=heartbeat)) is not None:
+            sys.stderr.write(f"saksi: {problem}\n")
+            raise typer.Exit(2)
         try:
             inv = load_inventory(inventory)
             alert_config = None if alerting is None else load_alerting(alerting)
@@ -65,8 +73,14 @@ def register(app: typer.Typer) -> None:
             sys.stderr.write(f"saksi: {exc}\n")
             raise typer.Exit(2) from None
         listener = None if web is None else _listen(web)  # a taken port stops us here, not mid-run
-        db = db or os.environ.get("SAKSI_DB", "sqlite:///var/saksi.db")
-        store = Store(db)
+        try:  # a typo in --db is one line, and a directory someone typed is never made for them
+            store = open_store(db, create=True)
+        except StoreUrlError as exc:
+            if listener is not None:
+                listener.close()
+            sys.stderr.write(f"saksi: {exc}\n")
+            raise typer.Exit(2) from None
+        db = store.url
         group = None
         if member is not None or cluster:
             try:
@@ -89,7 +103,14 @@ def register(app: typer.Typer) -> None:
         sink = from_settings(series, role_map((str(link.a), str(link.b), link.role) for link in inv.links))
         settings = Settings(interval_s=interval, concurrency=concurrency, trap_host=trap_host,
                             trap_port=trap_port or None, rebalance_s=heartbeat,
-                            jitter_s=min(Settings.jitter_s, interval / 4))
+                            jitter_s=Settings.jitter_for(interval))
+        verbose = logging.getLogger().isEnabledFor(logging.INFO)  # -v: a line per round too
+        runlog.log.setLevel(logging.INFO)  # what this process does is always said on start
+        for line in runlog.start_lines(
+                len(inv.devices), len(inv.sites), interval, None if once or not trap_port else f"{trap_host}:{trap_port}",
+                shown(db), f"InfluxDB {influx_url}" if influx_url else f"embedded {points_db}",
+                None if alerting is None else str(alerting), web, (member or default_member()) if group else None):
+            runlog.log.info(line)
 
         async def main() -> int:
             monitor = Monitor(inv, store, settings, sinks=[sink], pipeline=pipeline,
@@ -105,15 +126,22 @@ def register(app: typer.Typer) -> None:
                 for s in snaps:
                     if s is not None and not s.reachable:
                         sys.stderr.write(f"saksi: {s.device}: {s.error}\n")
+                summary = runlog.round_summary(snaps, len(store.open_incidents()))
+                sys.stdout.write(f"saksi run --once: {summary}\n")
                 return 0
             stop = asyncio.Event()
             site_view = None if listener is None else asyncio.create_task(serve_web(listener, stop))
+            rounds = None if not verbose else asyncio.create_task(runlog.log_rounds(
+                lambda: [s for w in monitor.witnesses.values() for s in w.state.last.values()],
+                lambda: len(store.open_incidents()), interval, stop))
             try:
                 return await watch(monitor, stop)
             finally:
                 stop.set()
                 if site_view is not None:
                     await site_view
+                if rounds is not None:
+                    await rounds
 
         async def serve_web(sock: socket.socket, stop: asyncio.Event) -> None:
             """The site view in this process and loop, on the store the monitor writes; stops with it."""
@@ -125,7 +153,7 @@ def register(app: typer.Typer) -> None:
             host, port = sock.getsockname()[:2]
             srv = server(store, inv, settings, host, port, embedded=True)
             serving = asyncio.create_task(srv.serve(sockets=[sock]))
-            log.warning("web view on http://%s:%d/", host, port)
+            runlog.log.info("web view on http://%s:%d/", host, port)
             waiting = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
             if serving in done:  # the monitor goes on without it
@@ -136,20 +164,15 @@ def register(app: typer.Typer) -> None:
             await serving
 
         async def watch(monitor: Monitor, stop: asyncio.Event) -> int:
-            if group is not None:  # every member alerts on its own incidents; only the leader ticks
-                tick = None if pipeline is None else (
-                    lambda now: lead_tick(pipeline, store, set(monitor.witnesses), now, group.live))
-                records = None if pipeline is None else asyncio.create_task(
-                    record_deliveries_until(pipeline, stop, math.inf))
-                await run_forever(monitor, stop, cluster=group, tick=tick)
-                if records is not None and pipeline is not None:
-                    await records
-                    pipeline.close()
-                return 0
-            ticks = None if pipeline is None else asyncio.create_task(tick_forever(pipeline, stop))
-            await run_forever(monitor, stop)
-            if ticks is not None and pipeline is not None:
-                await ticks
+            """The pipeline's clock is one of the daemon's jobs; in a cluster only the leader's ticks. Every
+            process records its own finished deliveries as they come."""
+            tick = None if pipeline is None else pipeline.tick if group is None else (
+                lambda now: lead_tick(pipeline, store, set(monitor.witnesses), now, group.live))
+            records = None if pipeline is None else asyncio.create_task(
+                record_deliveries_until(pipeline, stop, math.inf))
+            await run_forever(monitor, stop, cluster=group, tick=tick)
+            if records is not None and pipeline is not None:
+                await records
                 pipeline.close()
             return 0
 
@@ -158,6 +181,28 @@ def register(app: typer.Typer) -> None:
         finally:
             sink.close()
             store.close()
+
+
+def number_problem(*, interval: float, concurrency: int, trap_port: int, spool_max_mb: float,
+                   member_timeout: float, heartbeat: float) -> str | None:
+    """What is wrong with `run`'s numbers, in the words of its options; None when nothing is.
+
+    >>> number_problem(interval=60, concurrency=32, trap_port=1162, spool_max_mb=256, member_timeout=15,
+    ...                heartbeat=5) is None
+    True
+    >>> number_problem(interval=float("nan"), concurrency=32, trap_port=1162, spool_max_mb=256,
+    ...                member_timeout=15, heartbeat=5)
+    '--interval must be a number of seconds > 0'
+    """
+    for name, value in (("--interval", interval), ("--spool-max-mb", spool_max_mb),
+                        ("--member-timeout", member_timeout), ("--heartbeat", heartbeat)):
+        if not (math.isfinite(value) and value > 0):
+            return f"{name} must be a number{' of seconds' if name != '--spool-max-mb' else ''} > 0"
+    if not 1 <= concurrency <= 100_000:
+        return "--concurrency must be between 1 and 100000"
+    if not 0 <= trap_port <= 65535:
+        return "--trap-port must be between 0 (no traps) and 65535"
+    return None
 
 
 def _listen(at: str) -> socket.socket:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -12,11 +11,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.common.names import port_label
+from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
+from monitor.state.store import DEFAULT_URL, Sighting, Store
+from monitor.state.url import StoreUrlError, open_store, shown
 from monitor.witness.incidents import Incident
-from monitor.common.names import short_port
-from monitor.state.store import DEFAULT_URL, Sighting, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +37,32 @@ def register(app: typer.Typer) -> None:
     app.add_typer(incident_app, name="incident")
 
 
-def _console() -> Console:
+def make_console() -> Console:
+    """A console as wide as the terminal, or 160 columns when the output is a pipe (stable for scripts)."""
     return Console(width=None if sys.stdout.isatty() else 160)
 
 
-def _fail(message: str) -> typer.Exit:
+def fail(message: str) -> typer.Exit:
+    """The exit for a command that cannot go on: its one line on stderr, exit code 2."""
     sys.stderr.write(f"saksi: {message}\n")
     return typer.Exit(EXIT_ERROR)
 
 
-def _open(db: str | None) -> Store:
-    """The store to read; a missing SQLite file is an error, not a new empty store."""
-    url = db or os.environ.get("SAKSI_DB") or DEFAULT_URL
+def open_db(db: str | None) -> Store:
+    """The store to read or act on; a missing SQLite file is an error, not a new empty store."""
     try:
-        return Store(url, create=False)
-    except StoreError as exc:
-        raise _fail(str(exc)) from None
-    except (SQLAlchemyError, ImportError, OSError) as exc:  # a bad URL, a missing driver, no server
-        raise _fail(f"cannot open the store {url}: {exc}") from None
+        return open_store(db, create=False)
+    except StoreUrlError as exc:
+        raise fail(str(exc)) from None
+
+
+def ref_number(ref: str) -> int:
+    """The incident number a typed reference means, or exit 2 with one line (a reference is bounded: a
+    20-digit number is bad input, not an OverflowError from the database)."""
+    try:
+        return parse_incident_ref(ref)
+    except BadIncidentRef as exc:
+        raise fail(str(exc)) from None
 
 
 def iso(t: float | None) -> str:
@@ -90,12 +98,12 @@ def incidents_cmd(
     db: DbOption = None,
 ) -> None:
     """List incidents, oldest first: reference, state, cause, where, when."""
-    with _open(db) as store:
+    with open_db(db) as store:
         found = store.incidents(open_only=open_only, site=site)
     if as_json:
         _emit_json([i.public() for i in found])
         return
-    console = _console()
+    console = make_console()
     if not found:
         console.print("no incidents" + (" open" if open_only else "") + (f" at {site}" if site else ""))
         return
@@ -105,7 +113,7 @@ def incidents_cmd(
     table.add_column("summary", overflow="fold", min_width=20)
     for i in found:
         state = f"[{STATE_STYLE[i.state]}]{i.state}[/]"
-        where = f"{i.device} {short_port(i.port)}" if i.port else i.device
+        where = f"{i.device} {port_label(i.port)}" if i.port else i.device
         table.add_row(i.id, state, i.severity, i.cause, i.site or "-", where, iso(i.started_at), iso(i.resolved_at),
                       i.summary)
     console.print(table)
@@ -118,15 +126,16 @@ def incident_show_cmd(
     db: DbOption = None,
 ) -> None:
     """Everything about one incident: cause, where, when, how sure, and the evidence."""
-    with _open(db) as store:
-        inc = store.incident(ref)
-        url = store.url
+    wanted = format_incident_ref(ref_number(ref))
+    with open_db(db) as store:
+        inc = store.incident(wanted)
+        url = shown(store.url)
     if inc is None:
-        raise _fail(f"no incident {ref!r} in {url}")
+        raise fail(f"no incident {wanted!r} in {url}")
     if as_json:
         _emit_json(inc.public())
         return
-    show_incident(inc, _console())
+    show_incident(inc, make_console())
 
 
 def show_incident(inc: Incident, console: Console) -> None:
@@ -201,7 +210,7 @@ def whereis_cmd(
     db: DbOption = None,
 ) -> None:
     """Where a module (by serial) has been, newest first. Exit code 1 when it was never seen."""
-    with _open(db) as store:
+    with open_db(db) as store:
         seen = store.whereis(serial)
     if as_json:
         _emit_json([_sighting_json(s) for s in seen])
@@ -213,7 +222,7 @@ def whereis_cmd(
             table.add_column(col, overflow="fold")
         for s in seen:
             table.add_row(s.site or "-", s.device, s.port or "-", iso(s.first_seen), iso(s.last_seen))
-        _console().print(table)
+        make_console().print(table)
     if not seen:
         raise typer.Exit(EXIT_NOT_FOUND)
 

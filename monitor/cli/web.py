@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from monitor.inventory import Inventory, InventoryError, load_inventory
 from monitor.state.store import DEFAULT_URL, Store
+from monitor.state.url import StoreUrlError, open_store
 from monitor.web import accounts
 from monitor.web.settings import WebSettings
 from monitor.web.throttle import networks
@@ -39,14 +40,19 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _store(db: str | None) -> Store:
-    return Store(db or os.environ.get("SAKSI_DB") or DEFAULT_URL)
+def _store(db: str | None, create: bool) -> Store:
+    """The store --db names; every way it cannot be opened is one line and exit 2 (monitor.state.url)."""
+    try:
+        return open_store(db, create=create)
+    except StoreUrlError as exc:
+        raise _fail(str(exc)) from None
 
 
 @contextmanager
-def _accounts(db: str | None) -> Iterator[Engine]:
-    """The store's engine, with the accounts tables created if this is their first use."""
-    with _store(db) as store:
+def _accounts(db: str | None, create: bool = False) -> Iterator[Engine]:
+    """The store's engine, with the accounts tables created if this is their first use; only a command that
+    adds something may start a new store (a typo in --db is an error, not an empty list)."""
+    with _store(db, create) as store:
         accounts.create_tables(store.engine)
         yield store.engine
 
@@ -80,9 +86,11 @@ def web_cmd(
         networks(trusted_proxy or [])
     except ValueError as exc:
         raise _fail(f"--trusted-proxy: {exc}") from None
+    if not 1 <= port <= 65535:
+        raise _fail("--port must be between 1 and 65535")
     inv = _inventory(inventory, required=True)
     assert inv is not None
-    store = _store(db)
+    store = _store(db, create=True)
     settings = WebSettings(secret_key=os.environ.get("SAKSI_WEB_SECRET") or None, cookie_secure=secure_cookies,
                            config_root=config_history, trusted_proxies=tuple(trusted_proxy or ()))
     sys.stderr.write(f"saksi: web view on http://{host}:{port}/\n")
@@ -120,7 +128,7 @@ def users_add(
     problem = accounts.password_problem(password, name)
     if problem is not None:
         raise _fail(problem)
-    with _accounts(db) as engine:
+    with _accounts(db, create=True) as engine:
         _known_customer(engine, customer, inv)
         try:
             user = accounts.add_user(engine, name, role, password, customer)
@@ -142,6 +150,7 @@ def _known_customer(engine: Engine, customer: str | None, inv: Inventory | None)
 
 @users_app.command("list")
 def users_list(db: DbOption = None) -> None:
+    """Every account: name, role, customer, and whether it is disabled."""
     with _accounts(db) as engine:
         for u in accounts.users(engine):
             state = " disabled" if u.disabled else ""
@@ -149,7 +158,7 @@ def users_list(db: DbOption = None) -> None:
 
 
 @users_app.command("disable")
-def users_disable(name: str, db: DbOption = None) -> None:
+def users_disable(name: Annotated[str, typer.Argument(help="login name")], db: DbOption = None) -> None:
     """Disable an account; its open sessions end at their next request."""
     with _accounts(db) as engine:
         try:
@@ -206,7 +215,7 @@ def tokens_add(
             raise _fail(f"unknown customer {customer!r}")
         if site is not None and (site not in inv.sites or inv.sites[site].customer != customer):
             raise _fail(f"site {site!r} is not a site of customer {customer!r}")
-    with _accounts(db) as engine:
+    with _accounts(db) as engine:  # a link into a store nobody started is a typo in --db
         _known_customer(engine, customer, inv)
         token, secret = accounts.add_token(engine, customer, site, label)
         if can_report:
@@ -218,6 +227,7 @@ def tokens_add(
 
 @tokens_app.command("list")
 def tokens_list(db: DbOption = None) -> None:
+    """Every read-only link: id, customer, site, label, and whether it is live or revoked."""
     with _accounts(db) as engine:
         for t in accounts.tokens(engine):
             state = "revoked" if t.revoked_at else "live"
