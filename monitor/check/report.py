@@ -63,7 +63,8 @@ def snapshot_json(snap: Snapshot, ports: list[Port] | None = None,
     found = problems(snap, chosen, verdicts) + (hardware_problems(snap) if ports is None else [])
     return {
         "device": {"name": snap.device, "sys_name": snap.facts.sys_name, "sys_descr": snap.facts.sys_descr,
-                   "sys_object_id": snap.facts.sys_object_id, "uptime_s": snap.facts.uptime_s,
+                   "sys_object_id": snap.facts.sys_object_id, "uptime_s": snap.facts.device_uptime_s,
+                   "agent_uptime_s": snap.facts.uptime_s,
                    "reachable": snap.reachable, "poll": snap.poll_status, "error": snap.error},
         "ports": [port_json(snap, p, verdicts) for p in chosen],
         "unused": [p.name for p in chosen if unused(p, verdicts)],

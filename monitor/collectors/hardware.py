@@ -10,6 +10,7 @@ skipped and counted.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -42,9 +43,14 @@ from monitor.profiles.hardware import (
     hardware_profiles,
 )
 
+log = logging.getLogger(__name__)
 Row = dict[int, Value]
 _MOUNTED_ON = re.compile(r"mounted on:\s*(\S.*)$")
 _INT32_WRAP = 2**32
+# HOST-RESOURCES-MIB hrFSTable: whether a mounted filesystem is read-only, and which hrStorageTable row it is.
+# A read-only filesystem (a firmware image, a squashfs, a disk remounted read-only) is full by design.
+HR_FS_ACCESS, HR_FS_STORAGE_INDEX = "1.3.6.1.2.1.25.3.8.1.5", "1.3.6.1.2.1.25.3.8.1.7"
+HR_FS_READ_ONLY = 2
 
 
 def plan(sys_object_id: str, profiles: HardwareProfiles | None = None) -> list[HardwareTable]:
@@ -53,10 +59,28 @@ def plan(sys_object_id: str, profiles: HardwareProfiles | None = None) -> list[H
 
 
 async def collect(client: SnmpClient, target: SnmpTarget, tables: Sequence[HardwareTable]) -> dict[str, WalkResult]:
-    """One walk of every column of these tables at once (GETBULK), split back per table."""
-    walk = await client.walk(target, [c for t in tables for c in t.column_oids()])
-    return {t.name: WalkResult(rows={c: walk.rows.get(c, {}) for c in t.column_oids()}, error=walk.error)
+    """One walk of every column of these tables at once (GETBULK), split back per table; a storage table
+    brings hrFSTable's access and storage-index columns with it, to tell read-only filesystems apart."""
+    wanted = {t.name: _columns(t) for t in tables}
+    walk = await client.walk(target, list(dict.fromkeys(c for cols in wanted.values() for c in cols)))
+    return {t.name: WalkResult(rows={c: walk.rows.get(c, {}) for c in wanted[t.name]}, error=walk.error)
             for t in tables}
+
+
+def _columns(table: HardwareTable) -> list[str]:
+    return table.column_oids() + ([HR_FS_ACCESS, HR_FS_STORAGE_INDEX] if table.storage is not None else [])
+
+
+def read_only_storage(walk: WalkResult) -> frozenset[str]:
+    """The hrStorageIndex (as a row suffix) of every filesystem hrFSTable says is mounted read-only.
+
+    >>> read_only_storage(WalkResult(rows={HR_FS_ACCESS: {"1": 1, "19": 2, "20": b"junk"},
+    ...                                    HR_FS_STORAGE_INDEX: {"1": 31, "19": 49, "20": 50}}))
+    frozenset({'49'})
+    """
+    access, index = walk.column(HR_FS_ACCESS), walk.column(HR_FS_STORAGE_INDEX)
+    return frozenset(str(i) for fs, a in access.items()
+                     if as_int(a) == HR_FS_READ_ONLY and (i := as_int(index.get(fs))) is not None and i > 0)
 
 
 def next_tables(plan_: Sequence[HardwareTable], walks: Mapping[str, WalkResult], asked: set[str],
@@ -120,7 +144,8 @@ def parse(walks: Mapping[str, WalkResult], entities: Mapping[int, Entity], senso
         t, t.processor, rows[t.name], rows, entities, prof, skipped))
     memory = _first(tables, lambda t: (t.memory and parse_memory(t, t.memory, rows[t.name], entities, skipped))
                     or (t.hr_memory and parse_hr_memory(t, t.hr_memory, rows[t.name], skipped)))
-    storage = _first(tables, lambda t: t.storage and parse_storage(t, t.storage, rows[t.name], skipped))
+    storage = _first(tables, lambda t: t.storage and parse_storage(t, t.storage, rows[t.name], skipped,
+                                                                   read_only_storage(walks[t.name])))
     detail = next((t for t in tables if t.disk_detail is not None), None)
     disks = _first(tables, lambda t: t.disk and parse_disks(t, rows[t.name], detail, rows.get(detail.name, {})
                                                               if detail else {}, skipped))
@@ -328,7 +353,9 @@ def mount_point(descr: str) -> str:
 
 
 def parse_storage(table: HardwareTable, spec: HrStorageSpec, rows: Mapping[str, Row],
-                  skipped: Counter[str]) -> list[Storage]:
+                  skipped: Counter[str], read_only: frozenset[str] = frozenset()) -> list[Storage]:
+    """Filesystems to watch for fill; pseudo filesystems (by name) and read-only ones (by hrFSAccess, or by
+    name where the device has no hrFSTable) are full by design and left out."""
     out = []
     for suffix, row in rows.items():
         kind, descr, size, used, failures = _hr_cells(table, row)
@@ -336,6 +363,10 @@ def parse_storage(table: HardwareTable, spec: HrStorageSpec, rows: Mapping[str, 
             continue
         name = mount_point(descr)
         if spec.ignore_mounts.search(name) or spec.ignore_descr.search(descr):
+            continue
+        if suffix in read_only:
+            log.debug("%s: %s is mounted read-only (hrFSAccess): not watched for fill", table.name, name)
+            skipped[f"{table.name}: read-only filesystem, not watched for fill"] += 1
             continue
         if size is not None and used is not None and used > size:
             skipped[f"{table.name}: more used than the filesystem holds"] += 1

@@ -78,9 +78,17 @@ class DeviceFacts:
     sys_name: str = ""
     sys_descr: str = ""
     sys_object_id: str = ""
-    uptime_s: float | None = None
+    uptime_s: float | None = None  # sysUpTime: the SNMP agent's uptime, the clock of ifLastChange and friends
     entity_last_change_s: float | None = None  # entLastChangeTime: modules inserted/removed since
     config_changed_s: float | None = None  # ccmHistoryRunningLastChanged (Cisco): running config last changed
+    host_uptime_s: float | None = None  # HOST-RESOURCES hrSystemUptime: the host's own, untouched by agent restarts
+    engine_boots: int | None = None  # SNMP-FRAMEWORK snmpEngineBoots: how often the agent (re)started
+    engine_time_s: float | None = None  # snmpEngineTime: seconds since the agent last started
+
+    @property
+    def device_uptime_s(self) -> float | None:
+        """How long the device itself has been up: the host's uptime where it gives one, else the agent's."""
+        return self.host_uptime_s if self.host_uptime_s is not None else self.uptime_s
 
 
 @dataclass(frozen=True, slots=True)

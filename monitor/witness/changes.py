@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
+from monitor.common.names import canonical_port
 from monitor.model import (
     DOM_KEYS,
+    DeviceFacts,
     Disk,
     HardwareUnit,
     Port,
@@ -168,6 +170,35 @@ def _event_time(snap: Snapshot, last_change_s: float | None, now: float) -> floa
     return now - (up - last_change_s)
 
 
+def _went_back(before: float | None, after: float | None) -> bool:
+    return before is not None and after is not None and after < before and before < _UPTIME_WRAP_S - 3600
+
+
+def rebooted(before: DeviceFacts, after: DeviceFacts) -> str | None:
+    """Why the device itself restarted between two polls, or None: a restarted SNMP agent resets sysUpTime
+    (and counts snmpEngineBoots) but not the host's hrSystemUptime, so where the host gives its uptime only
+    that one going back is a reboot.
+
+    >>> rebooted(DeviceFacts(uptime_s=476.92, host_uptime_s=900.0, engine_boots=3),
+    ...          DeviceFacts(uptime_s=4.61, host_uptime_s=960.0, engine_boots=4)) is None  # snmpd restarted
+    True
+    >>> rebooted(DeviceFacts(uptime_s=476.92, host_uptime_s=900.0), DeviceFacts(uptime_s=4.61, host_uptime_s=30.0))
+    'host uptime went back to 30s'
+    >>> rebooted(DeviceFacts(uptime_s=476.92), DeviceFacts(uptime_s=4.61))  # no host uptime: the agent's
+    'uptime went back to 5s'
+    >>> rebooted(DeviceFacts(uptime_s=476.92, engine_boots=7), DeviceFacts(uptime_s=4.61, engine_boots=7)) is None
+    True
+    """
+    if before.host_uptime_s is not None and after.host_uptime_s is not None:
+        went_back = _went_back(before.host_uptime_s, after.host_uptime_s)
+        return f"host uptime went back to {after.host_uptime_s:.0f}s" if went_back else None
+    if not _went_back(before.uptime_s, after.uptime_s):
+        return None
+    if before.engine_boots is not None and before.engine_boots == after.engine_boots:
+        return None  # the agent did not even restart (snmpEngineBoots unchanged): its sysUpTime is not the device's
+    return f"uptime went back to {after.uptime_s:.0f}s"
+
+
 def detect(prev: Snapshot | None, curr: Snapshot, now: float) -> list[Change]:
     """What changed on one device between two polls (prev: the last snapshot that answered)."""
     dev = curr.device
@@ -180,11 +211,10 @@ def detect(prev: Snapshot | None, curr: Snapshot, now: float) -> list[Change]:
     if not prev.reachable:
         out.append(Change(ChangeKind.REACHABLE, dev, now))
         return out  # nothing to compare against: the caller compares with the last good snapshot
-    up_b, up_a = prev.facts.uptime_s, curr.facts.uptime_s
-    if up_b is not None and up_a is not None and up_a < up_b and up_b < _UPTIME_WRAP_S - 3600:
-        out.append(Change(ChangeKind.REBOOTED, dev, now, since=now - curr.facts.uptime_s,
-                          before=prev.facts.uptime_s, after=curr.facts.uptime_s,
-                          detail=f"uptime went back to {curr.facts.uptime_s:.0f}s"))
+    if (why := rebooted(prev.facts, curr.facts)) is not None:
+        up_a = curr.facts.device_uptime_s or 0.0
+        out.append(Change(ChangeKind.REBOOTED, dev, now, since=now - up_a,
+                          before=prev.facts.device_uptime_s, after=up_a, detail=why))
     if not (_known(prev, *PORT_TABLES) and _known(curr, *PORT_TABLES)):
         return out  # without the port tables nothing can be named: compare again next poll
     out += _ports(prev, curr, now)
@@ -306,8 +336,9 @@ def _neighbors(prev: Snapshot, curr: Snapshot, now: float) -> list[Change]:
     after = {name_a.get(n.ifindex, n.local_port): n for n in curr.neighbors}
     for port in sorted(before.keys() | after.keys()):
         b, a = before.get(port), after.get(port)
-        view_b = None if b is None else {"sys_name": b.sys_name, "port": b.port}
-        view_a = None if a is None else {"sys_name": a.sys_name, "port": a.port}
+        # the far end's port as LLDP announced it (often short: Gi1/0/25), compared and shown canonical
+        view_b = None if b is None else {"sys_name": b.sys_name, "port": canonical_port(b.port)}
+        view_a = None if a is None else {"sys_name": a.sys_name, "port": canonical_port(a.port)}
         if view_b == view_a:
             continue
         kind = ChangeKind.NEIGHBOR_LOST if a is None else ChangeKind.NEIGHBOR_FOUND if b is None \

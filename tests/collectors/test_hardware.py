@@ -13,6 +13,8 @@ from __future__ import annotations
 import bz2
 import doctest
 import functools
+import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -492,3 +494,45 @@ def test_a_fallback_table_is_asked_only_when_the_preferred_gave_nothing() -> Non
 def test_doctests() -> None:
     for module in (hardware_module, monitor.witness.trends):
         assert doctest.testmod(module).failed == 0
+
+
+# --- a real net-snmp snmpd: read-only filesystems (hrFSAccess) ---------------------------------------------
+
+def _fill_tmpfs(path: Path, read_only: bool) -> str:
+    mode = f" && mount -o remount,ro {path}" if read_only else ""
+    return (f"mkdir -p {path} && mount -t tmpfs -o size=1m tmpfs {path} && "
+            f"(dd if=/dev/zero of={path}/fill bs=64k 2>/dev/null || true){mode}")
+
+
+def test_a_full_read_only_filesystem_is_not_beyond_alarm(tmp_path: Path) -> None:
+    """Two full filesystems on a real snmpd, one remounted read-only: hrFSAccess says which is which, so only
+    the writable one is watched (and is 100 % used); the read-only one is counted as skipped, not alarmed.
+    The mount points say nothing (no path pattern can tell them apart)."""
+    import asyncio
+
+    from monitor.collectors.poll import poll_device
+    from monitor.collectors.snmp import PysnmpClient, SnmpTarget
+    from tests.conftest import start_snmpd, stop
+
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        pytest.skip("no private mount namespace here (unshare -m) to mount a read-only filesystem in")
+    rw, ro = tmp_path / "data-a", tmp_path / "data-b"
+    port, proc = start_snmpd(tmp_path, "rotest",
+                             namespace_setup=f"{_fill_tmpfs(rw, False)} && {_fill_tmpfs(ro, True)}")
+
+    async def poll() -> Any:
+        client = PysnmpClient()
+        try:
+            return await poll_device("server", SnmpTarget("127.0.0.1", port, community="rotest", timeout=5), client)
+        finally:
+            client.close()
+
+    try:
+        snap = asyncio.run(poll())
+    finally:
+        stop(proc)
+    assert snap.hardware is not None
+    watched = {s.name: s for s in snap.hardware.storage}
+    assert str(rw) in watched and str(ro) not in watched, sorted(watched)
+    assert watched[str(rw)].used_bytes == watched[str(rw)].size_bytes  # full, and rightly watched
+    assert dict(snap.skipped).get("hrStorageTable: read-only filesystem, not watched for fill", 0) >= 1
