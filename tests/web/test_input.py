@@ -173,3 +173,24 @@ def test_login_is_slowed_but_never_locks_the_right_password_out(tmp_path: Path) 
         r = known.post("/login", data={"name": "dave", "password": "dave-engineer-pw", "csrf_token": csrf})
         assert r.status_code == 303
     store.close()
+
+
+@pytest.mark.parametrize("trusted", [(), ("127.0.0.1",)])
+def test_forwarded_for_counts_only_from_a_configured_proxy(tmp_path: Path, trusted: tuple[str, ...]) -> None:
+    """Issue 16 #3: behind the README's proxy every user shared one address. With the proxy configured each
+    client is counted by its own address; without it, a forged X-Forwarded-For changes nothing."""
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    accounts.create_tables(store.engine)
+    settings = WebSettings(login_free_attempts=100, login_free_per_address=2, trusted_proxies=trusted)
+    with serving(store, Inventory({}, {}, {}, ()), settings) as (url, _), \
+            closing(httpx.Client(base_url=url, timeout=30)) as c:
+        csrf = csrf_of(c.get("/login").text)
+
+        def attempt(n: int, client: str) -> int:
+            return c.post("/login", data={"name": f"user{n}", "password": "a guess at it", "csrf_token": csrf},
+                          headers={"X-Forwarded-For": client}).status_code
+
+        assert [attempt(n, "198.51.100.7") for n in range(3)] == [401, 401, 429]
+        expected = 401 if trusted else 429  # another client behind the proxy / the same peer with a forged header
+        assert attempt(3, "203.0.113.9") == expected
+    store.close()
