@@ -84,7 +84,7 @@ def report_json(d: Discovery, site: Draft, merged: Merge | None, written: str | 
     return {
         "seed": d.seed,
         "devices": [{"name": dev.name, "host": dev.host, "platform": dev.platform, "snmp": dev.snmp,
-                     "depth": dev.depth} for dev in site.devices],
+                     "depth": dev.depth, "problems": list(dev.problems)} for dev in site.devices],
         "links": [{"a": link.a, "b": link.b, "role": link.role, "protocol": link.protocol} for link in site.links],
         "unreached": [{"address": u.address, "name": u.name, "depth": u.depth, "reason": u.reason,
                        "detail": u.detail, "seen_by": u.seen_by} for u in d.unreached],
@@ -98,10 +98,10 @@ def report_json(d: Discovery, site: Draft, merged: Merge | None, written: str | 
 
 def _show(console: Console, d: Discovery, site: Draft, merged: Merge | None, written: str | None) -> None:
     table = Table(title=f"Found from {d.seed}: {len(site.devices)} devices, {len(site.links)} links")
-    for col in ("device", "address", "platform", "credential", "depth"):
+    for col in ("device", "address", "platform", "credential", "depth", "neighbours unknown (tables that failed)"):
         table.add_column(col)
     for dev in site.devices:
-        table.add_row(dev.name, dev.host, dev.platform, dev.snmp, str(dev.depth))
+        table.add_row(dev.name, dev.host, dev.platform, dev.snmp, str(dev.depth), "; ".join(dev.problems) or "-")
     console.print(table)
     for link in site.links:
         console.print(f"  link {link.a} -- {link.b} ({link.role}, by {link.protocol})")

@@ -21,6 +21,7 @@ class DraftDevice:
     snmp: str  # credential name
     depth: int
     network: bool
+    problems: tuple[str, ...] = ()  # neighbour tables that did not answer: its links are unknown, not absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def draft(discovery: Discovery) -> Draft:
         named[name] = f
         names[id(f)] = name
         out.devices.append(DraftDevice(name, f.address, f.identity.platform, f.credential, f.depth,
-                                       f.identity.network))
+                                       f.identity.network, f.tables.problems))
     by_address = {f.address: names[id(f)] for f in discovery.found}
     by_name = {_key(f.sys_name): names[id(f)] for f in discovery.found if f.sys_name}
     halves: list[tuple[str, str, str, str, str]] = []  # (device, port, peer, peer's port as told, protocol)

@@ -245,3 +245,30 @@ def test_progress_shows_on_a_terminal_and_the_file_stays_clean(lab: RunningLab, 
     assert re.search(r"discovering: (depth \d: asking 127\.0\.0\.\d+|found \S+ \(\w+\) at 127\.0\.0\.)", text), text
     assert "inventory written to" in text
     assert "discovering" not in out.read_text() and load_inventory(out).devices.keys() == PLATFORMS.keys()
+
+
+def test_a_neighbour_table_that_does_not_answer_is_reported_not_taken_for_no_neighbours(
+        lab: RunningLab, community: str) -> None:
+    def fault(how: str | None) -> None:
+        dev = lab.lab.site.devices["dist-sw3"]
+        if how is None:
+            dev.table_faults.clear()
+        else:
+            apply(lab.lab.site, lab.lab.scenario, Step(lab.lab.site.now, "stop_answering",
+                                                       {"device": "dist-sw3", "tables": ["lldpRemTable"], "how": how}, 1))
+        lab.lab.settle(lab.lab.site.now)  # a new model version: the agents render their MIB again
+
+    lab.call(lambda: fault("silent"))
+    try:
+        code, found, err = discover(lab, "--only", "127.0.0.0/8")
+    finally:
+        lab.call(lambda: fault(None))
+    assert code == 0, err
+    rows = {d["name"]: d for d in found["devices"]}
+    assert set(rows) == set(PLATFORMS) - {"acc-sw5"}  # reachable only through dist-sw3's neighbours
+    assert rows["dist-sw3"]["problems"] and "lldpRemTable" in rows["dist-sw3"]["problems"][0]
+    assert "timeout" in rows["dist-sw3"]["problems"][0].lower() or "response" in rows["dist-sw3"]["problems"][0]
+    assert all(not d["problems"] for name, d in rows.items() if name != "dist-sw3")
+    # dist-sw3's links are still known from the other ends
+    links = {frozenset((link["a"], link["b"])) for link in found["links"]}
+    assert frozenset({"core-sw1:GigabitEthernet1/0/50", "dist-sw3:ge-0/0/24"}) in links
