@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from monitor.state.store import Store
 from monitor.timeseries.reader import Row
 from monitor.web import accounts, optics, views
 from monitor.web.throttle import LoginThrottle, Refused, Verifier, client_address, networks
+from tests import pg
 
 TH = Thresholds(-20.0, -19.0, -3.0, -2.0)
 
@@ -180,8 +182,23 @@ def test_weak_passwords_are_refused(tmp_path: Path, password: str) -> None:
         assert accounts.password_problem("erin.smith1", "erin.smith1") == "the password must not be the user name"
 
 
-def test_sessions_end_on_logout_disable_password_change_and_revoke(tmp_path: Path) -> None:
-    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The embedded store, and a real PostgreSQL (tests/pg.py) for the shared one."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 's.db'}"
+        return
+    if not pg.available():
+        pytest.fail("PostgreSQL is not installed: scripts/setup.sh installs the Debian package `postgresql`")
+    server = pg.Postgres()
+    try:
+        yield server.url
+    finally:
+        server.close()
+
+
+def test_sessions_end_on_logout_disable_password_change_and_revoke(store_url: str) -> None:
+    with Store(store_url) as store:
         e = store.engine
         accounts.create_tables(e)
         u = accounts.add_user(e, "nina", "customer", "correct horse", customer="acme")
