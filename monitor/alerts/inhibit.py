@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from monitor.alerts.model import Alert, Decision
-from monitor.witness.incidents import Incident
 from monitor.common.names import canonical_port
+from monitor.witness.incidents import Incident
 
 NAME = "inhibit"
 
@@ -37,8 +37,17 @@ RULES = (
 )
 
 
+# causes that are a physical change where the incident is located: never another incident's symptom, even on
+# the same link (issue 14: a far-end SFP pulled while the near end's move was still open went unpaged)
+OWN_CHANGES = frozenset({"transceiver_removed", "transceiver_inserted", "transceiver_replaced", "transceiver_moved",
+                         "transceiver_failed", "cable_moved", "port_shutdown", "config_changed", "device_rebooted"})
+
+
 def explained_by(target: Incident, candidates: Iterable[Incident]) -> tuple[Incident, str] | None:
-    """The open incident (and rule) that explains `target`; of two explaining each other, the first wins."""
+    """The open incident (and rule) that explains `target`; of two explaining each other, the first wins.
+    A physical change of its own (`OWN_CHANGES`) is explained by nothing else."""
+    if target.cause in OWN_CHANGES:
+        return None
     for source in sorted(candidates, key=lambda i: (i.detected_at, i.id)):
         if source is target or not source.open or (source.id and source.id == target.id):
             continue

@@ -14,14 +14,14 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
+from monitor.alerts.config import AlertingConfigError, load_alerting
 from monitor.common.errors import SaksiError
+from monitor.common.names import port_label
 from monitor.lab import runner, scenario
-from monitor.lab.demo import desk as demo_desk
 from monitor.model import Snapshot
-from monitor.common.names import short_port
 
 app = typer.Typer(no_args_is_help=True, help="The lab: simulated switches on 127.0.0.1 that you can break.")
-DEMO = Path(__file__).parent / "scenarios" / "sfp-moved-on-core.yaml"
+DEMO = Path(scenario.__file__).parent / "scenarios" / "sfp-moved-on-core.yaml"
 
 
 def _console() -> Console:
@@ -38,10 +38,18 @@ def _load(path: Path) -> scenario.Scenario:
 
 @app.command("run")
 def run_cmd(path: Annotated[Path, typer.Argument(help="scenario YAML")],
-            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Play a scenario against the real monitor on a simulated clock and report what it concluded."""
+            alerting: Annotated[Path | None, typer.Option(
+                "--alerting", help="alerting configuration (default: the demo's, to a webhook on 127.0.0.1)")] = None,
+            as_json: Annotated[bool, typer.Option("--json", help="print the incidents and notifications as JSON")] = False) -> None:
+    """Play a scenario through the daemon on a simulated clock; report the incidents in its store and the
+    notifications its alert pipeline delivered."""
     scn = _load(path)
-    result = asyncio.run(runner.run(scn))
+    try:
+        config = None if alerting is None else load_alerting(alerting)
+    except AlertingConfigError as exc:
+        sys.stderr.write(f"saksi: {exc}\n")
+        raise typer.Exit(2) from None
+    result = asyncio.run(runner.run(scn, alerting=config))
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
         return
@@ -52,12 +60,12 @@ def _port_view(s: Snapshot) -> dict[str, tuple[str, str, str]]:
     out = {}
     for p in s.ports:
         t, n = s.transceiver_in(p.ifindex), s.neighbor_on(p.ifindex)
-        out[short_port(p.name)] = (p.oper, t.serial if t else "-", f"{n.sys_name} {n.port}" if n else "-")
+        out[port_label(p.name)] = (p.oper, t.serial if t else "-", f"{n.sys_name} {n.port}" if n else "-")
     return out
 
 
 def show_run(result: runner.RunResult, scn: scenario.Scenario, console: Console) -> None:
-    console.print(f"[bold]{scn.name}[/]: {result.polls} poll rounds over {scn.run_until:g} simulated seconds")
+    console.print(f"[bold]{scn.name}[/]: {result.polls} polls by the daemon over {scn.run_until:g} simulated seconds")
     for step in scn.steps:
         args = " ".join(f"{k}={v}" for k, v in step.args.items())
         console.print(f"  t={step.at:g}s  {step.do} {args}")
@@ -80,8 +88,8 @@ def show_run(result: runner.RunResult, scn: scenario.Scenario, console: Console)
     for inc in result.incidents:
         console.print(incident_panel(inc))
     for n in result.notifications:
-        console.print(f"[bold]notification[/] {n.get('transition', '')} {n.get('incident', '')}: "
-                      f"{n.get('title', n.get('subject', ''))}")
+        console.print(f"[bold]notification[/] {n['transition']} {n['incident']} to {n['receiver']} "
+                      f"(owner {n['owner'] or '-'}, key {n['key']}): {n['title']}")
 
 
 def _short(v: object) -> str:
@@ -96,12 +104,12 @@ def incident_panel(inc: dict[str, object]) -> Panel:
     for col in ("t (s)", "source", "device", "port", "what", "before → after"):
         table.add_column(col)
     for e in inc["evidence"]:  # type: ignore[attr-defined]
-        table.add_row(f"{e['at']:g}", e["source"], e["device"], short_port(e["port"]) if e["port"] else "-",
+        table.add_row(f"{e['at']:g}", e["source"], e["device"], port_label(e["port"]) if e["port"] else "-",
                       e["what"], f"{_short(e['before'])} → {_short(e['after'])}" + (f"  ({e['detail']})"
                                                                                     if e.get("detail") else ""))
     state = f"resolved at t={inc['resolved_at']:g}s: {inc['resolution']}" if inc["resolved_at"] is not None \
         else "open"
-    title = f"{inc['id']} {inc['cause']} — {inc['device']} {short_port(str(inc['port'])) if inc['port'] else ''}"
+    title = f"{inc['id']} {inc['cause']} — {inc['device']} {port_label(str(inc['port'])) if inc['port'] else ''}"
     body = Group(f"[bold]{inc['summary']}[/]", f"confidence {inc['confidence']}; {state}; "
                  f"detected t={inc['detected_at']:g}s", table)
     return Panel(body, title=title, title_align="left")
@@ -114,14 +122,12 @@ def demo() -> None:
     console = _console()
     console.print("[bold]Saksi demo[/] — a simulated customer site on 127.0.0.1 (real SNMP over UDP, "
                   "simulated clock)\n")
-    with demo_desk() as (pipeline, inbox):
-        result = asyncio.run(runner.run(scn, pipeline=pipeline, on_round=lambda _s, t: pipeline.tick(t)))
-        pipeline.flush()
+    result = asyncio.run(runner.run(scn))  # the daemon, with the demo's alerting to a webhook on 127.0.0.1
     show_run(result, scn, console)
-    for m in inbox.received:
+    for m in result.received:
         if m.path != "/noc":  # the NOC channel got the same message; show the one the owner received
-            console.print(Panel(m.body, title=f"what on-call {m.path.strip('/')} received (webhook on 127.0.0.1:"
-                                f"{inbox.port}): {m.title}", title_align="left"))
+            console.print(Panel(m.body, title=f"what on-call {m.path.strip('/')} received (webhook on "
+                                f"127.0.0.1): {m.title}", title_align="left"))
 
 
 @app.command("up")
@@ -162,7 +168,7 @@ async def _up(scn: scenario.Scenario, console: Console, trap_sink: tuple[str, in
         console.print(f"{name}: snmp {host}:{port} community {runner.LAB_COMMUNITY}  "
                       f"(saksi check --host {host} --port {port} --community {runner.LAB_COMMUNITY})")
     if write_inventory is not None:
-        write_inventory.write_text(lab.inventory_yaml(site=scn.name))
+        write_inventory.write_text(lab.inventory_yaml(site=scn.name, ssh=True))  # config history works too
         console.print(f"inventory written to {write_inventory} (saksi run --inventory {write_inventory})")
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -37,8 +37,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from monitor.witness.incidents import Incident
 from monitor.state.store import Store, StoreError
+from monitor.witness.incidents import Incident
 
 log = logging.getLogger(__name__)
 metadata = MetaData()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import signal
 import threading
 import time
@@ -28,23 +29,24 @@ from typing import Any, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
 
-from monitor.witness.changes import Change
-from monitor.daemon.cluster import Cluster, Plan
+from monitor.collectors.poll import poll_device
 from monitor.collectors.snmp import PysnmpClient
 from monitor.collectors.ssh import CollectOptions, collect_device
+from monitor.collectors.targets import target_for
 from monitor.collectors.traps import Trap, TrapReceiver, listen
 from monitor.confighist.history import ConfigHistory
 from monitor.confighist.watch import needs_fetch, port_config, version_changes
-from monitor.witness.correlate import FLAP_WINDOW_S, GUESSES, Correlator
-from monitor.witness.incidents import Incident, IncidentSink
+from monitor.daemon.cluster import Cluster, Plan
+from monitor.daemon.schedule import JobScheduler, at, every, schedule, unschedule
 from monitor.inventory import Device, Inventory
 from monitor.model import Snapshot
-from monitor.collectors.poll import poll_device
 from monitor.state.serialize import witness_memory
 from monitor.state.store import Store
-from monitor.collectors.targets import target_for
-from monitor.witness.topology import Topology
+from monitor.witness.changes import Change
+from monitor.witness.correlate import FLAP_WINDOW_S, GUESSES, Correlator
+from monitor.witness.incidents import Incident, IncidentSink
 from monitor.witness.observer import Witness
+from monitor.witness.topology import Topology
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,17 @@ class Settings:
     tick_s: float = 10.0  # cluster: the leader's alert-pipeline tick period
     max_unsaved: int = 10_000  # poll outcomes kept in memory while the store is unreachable
     confirm_s: float = 15.0  # a guessed cause waits at most this long for its link's far end to be polled
+    jitter_seed: int | str | None = None  # the schedule's jitter source (the lab seeds it; None: the OS's)
+    jitter_resolution_s: float = 0.0  # the jitter in steps of this many seconds (the lab's: whole seconds)
+
+    @staticmethod
+    def jitter_for(interval_s: float) -> float:
+        """The schedule's jitter for a poll interval: 5 s, or a quarter of a shorter interval.
+
+        >>> Settings.jitter_for(60), Settings.jitter_for(8)
+        (5.0, 2.0)
+        """
+        return min(Settings.jitter_s, interval_s / 4)
 
 
 @dataclass
@@ -116,10 +129,11 @@ class Monitor:
                  clock: Callable[[], float] = time.time,
                  on_incident: Callable[[Incident], None] | None = None,
                  sinks: Sequence[SnapshotSink] = (), pipeline: IncidentSink | None = None,
-                 owned: Iterable[str] | None = None) -> None:
+                 owned: Iterable[str] | None = None, fmt_time: Callable[[float], str] = iso) -> None:
         self.inventory, self.store = inventory, store
         self.settings = settings or Settings()
-        self.clock = clock
+        self.clock, self.fmt_time = clock, fmt_time
+        self.rng = random.Random(self.settings.jitter_seed)  # the schedule's jitter (schedule.every)
         self.on_incident = on_incident
         self.sinks, self.pipeline = list(sinks), pipeline
         self.client = PysnmpClient()
@@ -142,6 +156,7 @@ class Monitor:
         self._store_down = False
         self.trap_stats = None
         self._last_fetch: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()  # polls the monitor started itself (traps, far ends, again)
 
     def _witness(self, site: str) -> Witness:
         inv = self.inventory
@@ -154,8 +169,8 @@ class Monitor:
         def config_of(device: str, port: str) -> list[str]:
             return port_config(history, device, inv.devices[device].platform, port)
 
-        w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=iso, config_of=config_of,
-                               config_missing=self._config_missing))
+        w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=self.fmt_time,
+                                 config_of=config_of, config_missing=self._config_missing))
         self.store.resume(w, site, resolved_since=self.clock() - FLAP_WINDOW_S)
         return w
 
@@ -188,7 +203,7 @@ class Monitor:
         finally:
             again = self._again.pop(name, None)
             if again is not None and not (cancelled or self._closing):
-                asyncio.get_running_loop().create_task(self.poll(name, reason=f"{again}, after a running poll"))
+                self._spawn(name, f"{again}, after a running poll")
 
     async def _poll_now(self, name: str, reason: str, lock: asyncio.Lock) -> Snapshot | None:
         async with lock, self._sem:
@@ -339,7 +354,23 @@ class Monitor:
     def _poll_soon(self, name: str, reason: str) -> None:
         """From the recording thread: ask the event loop for a poll of `name` (skipped if one runs)."""
         if self._loop is not None and not self._loop.is_closed():
-            asyncio.run_coroutine_threadsafe(self.poll(name, reason=reason), self._loop)
+            self._loop.call_soon_threadsafe(self._spawn, name, reason)
+
+    def _spawn(self, name: str, reason: str) -> None:
+        """Start a poll the monitor decided on itself (a trap, a far end, a poll again), and keep track of it."""
+        if self._closing:
+            return
+        task = asyncio.get_running_loop().create_task(self.poll(name, reason=reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        """Wait until no poll the monitor started itself is running (the lab's clock waits for this)."""
+        while True:
+            await asyncio.sleep(0)  # a far end asked for from the recording thread lands here first
+            if not self._tasks:
+                return
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # --- scale-out: sites come and go -----------------------------------------------------------------
 
@@ -365,7 +396,7 @@ class Monitor:
 
     def on_trap(self, trap: Trap) -> None:
         log.info("trap %s from %s: polling it now", trap.name, trap.device)
-        asyncio.get_running_loop().create_task(self.poll(trap.device, reason=f"trap {trap.name}"))
+        self._spawn(trap.device, f"trap {trap.name}")
 
     async def poll_all(self) -> list[Snapshot | None]:
         return list(await asyncio.gather(*(self.poll(d) for d in self.inventory.devices)))
@@ -377,22 +408,7 @@ class Monitor:
             h.close()
 
 
-def schedule(scheduler: AsyncIOScheduler, monitor: Monitor, names: Iterable[str]) -> None:
-    """One interval job per device: jittered, never overlapping itself, first run now."""
-    s = monitor.settings
-    for name in sorted(names):
-        scheduler.add_job(monitor.poll, "interval", seconds=s.interval_s, jitter=s.jitter_s, args=[name],
-                          id=f"poll:{name}", max_instances=1, coalesce=True, replace_existing=True,
-                          next_run_time=datetime.now(UTC))
-
-
-def unschedule(scheduler: AsyncIOScheduler, names: Iterable[str]) -> None:
-    for name in names:
-        if scheduler.get_job(f"poll:{name}") is not None:
-            scheduler.remove_job(f"poll:{name}")
-
-
-async def rebalance(monitor: Monitor, cluster: Cluster, scheduler: AsyncIOScheduler | None = None) -> Plan | None:
+async def rebalance(monitor: Monitor, cluster: Cluster, scheduler: JobScheduler | None = None) -> Plan | None:
     """One cluster round: heartbeat, then stop the sites that went elsewhere and start the ones that came.
 
     While the store is unreachable nothing changes hands (no member can take a lock then), so this
@@ -424,38 +440,69 @@ async def rebalance(monitor: Monitor, cluster: Cluster, scheduler: AsyncIOSchedu
     return plan
 
 
-async def run_forever(monitor: Monitor, stop: asyncio.Event | None = None, cluster: Cluster | None = None,
-                      tick: Callable[[float], Any] | None = None) -> None:
-    """Poll until stopped. With a cluster: only this member's sites, rebalanced every `rebalance_s`, and
-    `tick` (the alert pipeline's clock) every `tick_s` while this member leads."""
+@dataclass
+class Running:
+    """What `start` set going: the scheduler and the trap socket (with the port it was given)."""
+
+    scheduler: JobScheduler
+    transport: asyncio.DatagramTransport | None = None
+    trap_port: int | None = None
+
+
+async def start(monitor: Monitor, scheduler: JobScheduler, cluster: Cluster | None = None,
+                tick: Callable[[float], Any] | None = None) -> Running:
+    """Set the monitor going on `scheduler` (APScheduler live, the simulated one in the lab): one poll job
+    per device, `tick` (the alert pipeline's clock) every `tick_s`, and the trap receiver. With a cluster:
+    only this member's sites, rebalanced every `rebalance_s`, and `tick` only while this member leads."""
     s = monitor.settings
-    scheduler = AsyncIOScheduler()
+
+    async def alert_tick() -> None:
+        if tick is None or (cluster is not None and not cluster.leader):
+            return
+        try:
+            await asyncio.to_thread(tick, monitor.clock())
+        except Exception:  # alerting must outlive one bad tick; the next one tries again
+            log.exception("alert pipeline tick failed")
+
     if cluster is None:
         schedule(scheduler, monitor, monitor.inventory.devices)
     else:
         await rebalance(monitor, cluster, scheduler)
-
-        async def lead() -> None:
-            if cluster.leader and tick is not None:
-                try:
-                    await asyncio.to_thread(tick, time.time())
-                except Exception:  # alerting must outlive one bad tick; the next one tries again
-                    log.exception("leader: alert pipeline tick failed")
-
-        scheduler.add_job(rebalance, "interval", seconds=s.rebalance_s, args=[monitor, cluster, scheduler],
+        scheduler.add_job(rebalance, every(monitor, s.rebalance_s), args=[monitor, cluster, scheduler],
                           id="cluster:rebalance", max_instances=1, coalesce=True)
-        scheduler.add_job(lead, "interval", seconds=s.tick_s, id="cluster:lead", max_instances=1, coalesce=True,
-                          next_run_time=datetime.now(UTC))
-    transport = None
-    if s.trap_port is not None:
+    if tick is not None:
+        scheduler.add_job(alert_tick, every(monitor, s.tick_s), id="alerts:tick", max_instances=1,
+                          coalesce=True, next_run_time=at(monitor.clock()))
+    running = Running(scheduler)
+    if s.trap_port is not None:  # 0: any free port (the lab's)
         devices = {}
         for d in monitor.inventory.devices.values():
             if d.snmp.community is not None:
                 devices[(d.host, d.snmp.community.reveal())] = d.name
-        receiver = TrapReceiver(devices, monitor.on_trap, rate_per_s=s.trap_rate_per_s)
+        receiver = TrapReceiver(devices, monitor.on_trap, rate_per_s=s.trap_rate_per_s, clock=monitor.clock)
         monitor.trap_stats = receiver.stats
-        transport, port = await listen(receiver, s.trap_host, s.trap_port)
-        log.info("receiving traps on %s:%d", s.trap_host, port)
+        running.transport, running.trap_port = await listen(receiver, s.trap_host, s.trap_port)
+        log.info("receiving traps on %s:%d", s.trap_host, running.trap_port)
+    scheduler.start()
+    return running
+
+
+async def shut_down(monitor: Monitor, running: Running, cluster: Cluster | None = None) -> None:
+    """Stop the jobs and the trap socket, save what waits, leave the cluster, close the monitor."""
+    running.scheduler.shutdown(wait=False)
+    if running.transport is not None:
+        running.transport.close()
+    if monitor.unsaved and not await asyncio.to_thread(monitor.flush):
+        log.error("stopping with %d poll outcomes not saved (the store is unreachable)", len(monitor.unsaved))
+    if cluster is not None:
+        await asyncio.to_thread(cluster.leave)
+    monitor.close()
+
+
+async def run_forever(monitor: Monitor, stop: asyncio.Event | None = None, cluster: Cluster | None = None,
+                      tick: Callable[[float], Any] | None = None) -> None:
+    """Poll on the wall clock (APScheduler) until stopped or signalled; see `start`."""
+    running = await start(monitor, AsyncIOScheduler(), cluster, tick)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -463,15 +510,7 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event | None = None, clust
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    scheduler.start()
     try:
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
-        if transport is not None:
-            transport.close()
-        if monitor.unsaved and not await asyncio.to_thread(monitor.flush):
-            log.error("stopping with %d poll outcomes not saved (the store is unreachable)", len(monitor.unsaved))
-        if cluster is not None:
-            await asyncio.to_thread(cluster.leave)
-        monitor.close()
+        await shut_down(monitor, running, cluster)

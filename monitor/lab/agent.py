@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import time
 from collections.abc import Callable, Sequence
 
-from pyasn1.codec.ber import decoder, encoder
+from pyasn1.codec.ber import encoder
 from pyasn1.error import PyAsn1Error
-from pysnmp.proto import api, rfc1905
+from pysnmp.proto import api
+
+from monitor.lab import ber
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ Oid = tuple[int, ...]
 
 
 class MibView:
-    """An ordered MIB: exact GET and lexicographic GETNEXT by bisection."""
+    """An ordered MIB: exact GET and lexicographic GETNEXT by bisection; each row encoded once, when first asked."""
 
     def __init__(self, items: Sequence[tuple[Oid, object]], silent: Sequence[Oid] = (),
                  broken: frozenset[Oid] = frozenset()) -> None:
@@ -31,6 +34,7 @@ class MibView:
         self.values = [v for _, v in pairs]
         self.silent = tuple(silent)  # subtrees whose requests get no answer at all (a hung sub-agent)
         self.broken = broken  # OIDs the agent fails to read: genErr, or a GETBULK answer cut short before them
+        self._encoded: list[tuple[bytes, bytes] | None] = [None] * len(pairs)
 
     def silences(self, oids: Sequence[Oid]) -> bool:
         """A request that touches a silent subtree is dropped whole, as a master agent waiting on its sub-agent."""
@@ -40,16 +44,30 @@ class MibView:
         return len(self.oids)
 
     def get(self, oid: Oid) -> object | None:
-        i = bisect.bisect_left(self.oids, oid)
-        if i < len(self.oids) and self.oids[i] == oid:
-            return self.values[i]
-        return None
+        i = self.index(oid)
+        return None if i is None else self.values[i]
 
     def next(self, oid: Oid) -> tuple[Oid, object] | None:
+        i = self.after(oid)
+        return None if i is None else (self.oids[i], self.values[i])
+
+    def index(self, oid: Oid) -> int | None:
+        i = bisect.bisect_left(self.oids, oid)
+        return i if i < len(self.oids) and self.oids[i] == oid else None
+
+    def after(self, oid: Oid) -> int | None:
         i = bisect.bisect_right(self.oids, oid)
-        if i < len(self.oids):
-            return self.oids[i], self.values[i]
-        return None
+        return i if i < len(self.oids) else None
+
+    def encoded(self, i: int) -> tuple[bytes, bytes]:
+        """Row i as BER (OID, value), encoded on first use: a walk reads each row once per view."""
+        row = self._encoded[i]
+        if row is None:
+            row = self._encoded[i] = (ber.oid(self.oids[i]), ber.value(self.values[i]))
+        return row
+
+
+Varbind = tuple[Oid, bytes, bytes]  # (OID, its encoding, the value's encoding)
 
 
 class LabAgent(asyncio.DatagramProtocol):
@@ -57,10 +75,11 @@ class LabAgent(asyncio.DatagramProtocol):
 
     def __init__(self, view: Callable[[], MibView], community: str, alive: Callable[[], bool],
                  max_varbinds: int = 64) -> None:
-        self._view, self._community, self._alive = view, community, alive
+        self._view, self._community, self._alive = view, community.encode("latin-1"), alive
         self._max = max_varbinds
         self.transport: asyncio.DatagramTransport | None = None
         self.requests = 0
+        self.busy_s = 0.0  # time spent answering (benchmarks/lab_round.py tells the agent's share from it)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -68,77 +87,71 @@ class LabAgent(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if not self._alive():
             return  # powered off or rebooting: silence
+        started = time.perf_counter()
         try:
             reply = self._answer(data)
-        except (PyAsn1Error, ValueError, KeyError) as exc:
+        except (ber.BerError, PyAsn1Error, ValueError, KeyError) as exc:
             log.debug("lab agent: undecodable request from %s: %s", addr, exc)
             return
+        finally:
+            self.busy_s += time.perf_counter() - started
         if reply is not None and self.transport is not None:
             self.requests += 1
             self.transport.sendto(reply, addr)
 
     def _answer(self, data: bytes) -> bytes | None:
-        version = int(api.decodeMessageVersion(data))
-        pmod = api.PROTOCOL_MODULES[version]
-        msg, _ = decoder.decode(data, asn1Spec=pmod.Message())
-        if pmod.apiMessage.get_community(msg).asOctets().decode("latin-1") != self._community:
+        req = ber.read_request(data)
+        if req.community != self._community:
             return None  # a wrong community gets no answer, like a real agent
-        pdu = pmod.apiMessage.get_pdu(msg)
-        rsp = pmod.apiMessage.get_response(msg)
-        rsp_pdu = pmod.apiMessage.get_pdu(rsp)
         view = self._view()
-        requested = [tuple(o) for o, _ in pmod.apiPDU.get_varbinds(pdu)]
-        if view.silences(requested):
+        if view.silences(req.oids):
             return None
-        out: list[tuple[Oid, object]] = []
-        if pdu.isSameTypeWith(pmod.GetRequestPDU()):
-            for oid in requested:
-                v = view.get(oid)
-                out.append((oid, v if v is not None else rfc1905.noSuchInstance))
-        elif pdu.isSameTypeWith(pmod.GetNextRequestPDU()):
-            for oid in requested:
-                nxt = view.next(oid)
-                out.append(nxt if nxt is not None else (oid, rfc1905.endOfMibView))
-        elif version == api.SNMP_VERSION_2C and pdu.isSameTypeWith(pmod.GetBulkRequestPDU()):
-            out = self._bulk(view, pmod, pdu, requested)
+        bulk = req.pdu == ber.GET_BULK
+        if req.pdu == ber.GET:
+            out = [self._exact(view, oid) for oid in req.oids]
+        elif req.pdu == ber.GET_NEXT:
+            out = [self._next(view, oid) for oid in req.oids]
+        elif bulk and req.version == 1:
+            out = self._bulk(view, req)
         else:
             return None
-        bad = next((i for i, (o, _) in enumerate(out) if o in view.broken), None)
-        if bad and version == api.SNMP_VERSION_2C and pdu.isSameTypeWith(pmod.GetBulkRequestPDU()):
+        bad = next((i for i, vb in enumerate(out) if vb[0] in view.broken), None) if view.broken else None
+        if bad and bulk:
             out = out[:bad]  # a GETBULK answer may hold fewer varbinds: stop before the unreadable one
-        elif bad is not None:
-            pmod.apiPDU.set_error_status(rsp_pdu, 5)  # genErr
-            pmod.apiPDU.set_error_index(rsp_pdu, min(bad, len(requested) - 1) + 1)
-            out = [(o, pmod.Null("")) for o in requested]
-        if version == api.SNMP_VERSION_1 and bad is None:
-            for i, (_, v) in enumerate(out):
-                if v is rfc1905.noSuchInstance or v is rfc1905.endOfMibView:
-                    pmod.apiPDU.set_error_status(rsp_pdu, 2)  # noSuchName
-                    pmod.apiPDU.set_error_index(rsp_pdu, i + 1)
-                    out = [(o, pmod.Null("")) for o in requested]
-                    break
-        pmod.apiPDU.set_varbinds(rsp_pdu, out)
-        return encoder.encode(rsp)
+        elif bad is not None:  # genErr, the request's own varbinds echoed
+            return ber.response(req, [(ber.oid(o), ber.NULL) for o in req.oids], 5, min(bad, len(req.oids) - 1) + 1)
+        if req.version == 0:
+            missing = next((i for i, vb in enumerate(out) if vb[2] in _EXCEPTIONS), None)
+            if missing is not None:  # v1 knows no exceptions: noSuchName
+                return ber.response(req, [(ber.oid(o), ber.NULL) for o in req.oids], 2, missing + 1)
+        return ber.response(req, [(o, v) for _, o, v in out])
 
-    def _bulk(self, view: MibView, pmod, pdu, requested: list[Oid]) -> list[tuple[Oid, object]]:  # type: ignore[no-untyped-def]
-        non_rep = max(0, int(pmod.apiBulkPDU.get_non_repeaters(pdu)))
-        reps = max(0, int(pmod.apiBulkPDU.get_max_repetitions(pdu)))
-        out: list[tuple[Oid, object]] = []
-        for oid in requested[:non_rep]:
-            nxt = view.next(oid)
-            out.append(nxt if nxt is not None else (oid, rfc1905.endOfMibView))
-        cursors = requested[non_rep:]
+    @staticmethod
+    def _exact(view: MibView, oid: Oid) -> Varbind:
+        i = view.index(oid)
+        return (oid, ber.oid(oid), ber.NO_SUCH_INSTANCE) if i is None else (oid, *view.encoded(i))
+
+    @staticmethod
+    def _next(view: MibView, oid: Oid) -> Varbind:
+        i = view.after(oid)
+        return (oid, ber.oid(oid), ber.END_OF_MIB_VIEW) if i is None else (view.oids[i], *view.encoded(i))
+
+    def _bulk(self, view: MibView, req: ber.Request) -> list[Varbind]:
+        non_rep = max(0, req.non_repeaters)
+        reps = max(0, req.max_repetitions)
+        out = [self._next(view, oid) for oid in req.oids[:non_rep]]
+        cursors = list(req.oids[non_rep:])
         if cursors:
             reps = min(reps, max(1, (self._max - len(out)) // len(cursors)))
         for _ in range(reps if cursors else 0):
             for i, oid in enumerate(cursors):
-                nxt = view.next(oid)
-                if nxt is None:
-                    out.append((oid, rfc1905.endOfMibView))
-                else:
-                    cursors[i] = nxt[0]
-                    out.append(nxt)
+                vb = self._next(view, oid)
+                cursors[i] = vb[0]
+                out.append(vb)
         return out
+
+
+_EXCEPTIONS = (ber.NO_SUCH_INSTANCE, ber.END_OF_MIB_VIEW)
 
 
 async def serve(view: Callable[[], MibView], community: str, alive: Callable[[], bool],

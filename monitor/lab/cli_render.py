@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from monitor.common.names import short_port
 from monitor.lab.mib import _mac, dom_values
 from monitor.lab.model import LabDevice, LabPort, LabSite, jitter
-from monitor.common.names import short_port
 
 Renderer = Callable[[LabSite, LabDevice, float], str]
 SECRET_LINES = ("enable secret 5 $1$lab$Q9saksiSecretHash0", "username admin privilege 15 secret 5 $1$lab$adminHash",

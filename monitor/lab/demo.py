@@ -1,25 +1,19 @@
-"""The demo's alerting: the real pipeline, delivering through apprise to a real JSON webhook on 127.0.0.1.
+"""The lab's alerting: the real pipeline, delivering through apprise to a real JSON webhook on 127.0.0.1.
 
-`saksi lab demo` shows what the on-call engineer would receive, not a rendering of what might be
-sent: the message is the one a local HTTP receiver got over the loopback. Nothing leaves the machine.
+`saksi lab run` (without --alerting) and `saksi lab demo` show what the on-call engineer would receive,
+not a rendering of what might be sent: the message is the one a local HTTP receiver got over the
+loopback. Nothing leaves the machine.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-
-from monitor.alerts.config import load_alerting
-from monitor.alerts.pipeline import Pipeline, build_pipeline
-from monitor.state.store import Store
 
 ALERTING = """\
 # The demo's on-call desk: one team, two tiers, a NOC channel and each person's own webhook.
@@ -105,22 +99,3 @@ def _handler(inbox: Inbox) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
-
-
-@contextmanager
-def desk() -> Iterator[tuple[Pipeline, Inbox]]:
-    """An alert pipeline on an in-memory store whose receivers are one local webhook; stopped on exit."""
-    inbox = Inbox().start()
-    store = Store("sqlite://")
-    try:
-        with tempfile.TemporaryDirectory(prefix="saksi-demo-") as tmp:
-            path = Path(tmp) / "alerting.yaml"
-            path.write_text(ALERTING.format(port=inbox.port))
-            pipeline = build_pipeline(load_alerting(path), store)
-            try:
-                yield pipeline, inbox
-            finally:
-                pipeline.close()
-    finally:
-        inbox.stop()
-        store.close()

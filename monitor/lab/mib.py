@@ -6,20 +6,33 @@ LLDP-MIB), so a lab poll exercises the same code as a poll of real hardware.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from pysnmp.proto import rfc1902
 
+from monitor.common.units import NO_LIGHT_DBM
 from monitor.lab import hardware, vendor_dom
 from monitor.lab.agent import MibView, Oid
 from monitor.lab.model import LabDevice, LabPort, LabSite, Module, jitter
-from monitor.common.units import NO_LIGHT_DBM
 
 Row = tuple[Oid, object]
 
 
+@functools.lru_cache(maxsize=4096)
+def _base(text: str) -> Oid:
+    return tuple(int(x) for x in text.split("."))
+
+
 def _oid(text: str, *suffix: int) -> Oid:
-    return tuple(int(x) for x in text.split(".")) + suffix
+    return _base(text) + suffix
+
+
+@functools.lru_cache(maxsize=65536)
+def _v(cls: Callable[[Any], object], value: Any) -> Any:
+    """A pyasn1 value, built once: each render re-creates thousands of identical ones (names, states, types)."""
+    return cls(value)
 
 
 def ticks(seconds: float) -> int:
@@ -27,7 +40,7 @@ def ticks(seconds: float) -> int:
 
 
 def _s(text: str) -> rfc1902.OctetString:
-    return rfc1902.OctetString(text.encode())
+    return _v(rfc1902.OctetString, text.encode())  # type: ignore[no-any-return]
 
 
 def _mac(device: str, n: int) -> bytes:
@@ -38,12 +51,12 @@ def _mac(device: str, n: int) -> bytes:
 def _system(d: LabDevice, now: float) -> Iterator[Row]:
     p = d.profile
     yield _oid("1.3.6.1.2.1.1.1.0"), _s(str(p["sys_descr"]))
-    yield _oid("1.3.6.1.2.1.1.2.0"), rfc1902.ObjectIdentifier(str(p["sys_object_id"]))
-    yield _oid("1.3.6.1.2.1.1.3.0"), rfc1902.TimeTicks(ticks(now - d.booted_at))
+    yield _oid("1.3.6.1.2.1.1.2.0"), _v(rfc1902.ObjectIdentifier, str(p["sys_object_id"]))
+    yield _oid("1.3.6.1.2.1.1.3.0"), _v(rfc1902.TimeTicks, ticks(now - d.booted_at))
     yield _oid("1.3.6.1.2.1.1.5.0"), _s(d.name)
-    yield _oid("1.3.6.1.2.1.47.1.4.1.0"), rfc1902.TimeTicks(ticks(d.entity_changed_at - d.booted_at))
+    yield _oid("1.3.6.1.2.1.47.1.4.1.0"), _v(rfc1902.TimeTicks, ticks(d.entity_changed_at - d.booted_at))
     if str(p["sys_object_id"]).startswith("1.3.6.1.4.1.9."):  # Cisco: CISCO-CONFIG-MAN-MIB
-        yield _oid("1.3.6.1.4.1.9.9.43.1.1.1.0"), rfc1902.TimeTicks(ticks(d.config_changed_at - d.booted_at))
+        yield _oid("1.3.6.1.4.1.9.9.43.1.1.1.0"), _v(rfc1902.TimeTicks, ticks(d.config_changed_at - d.booted_at))
 
 
 def _interfaces(site: LabSite, d: LabDevice) -> Iterator[Row]:
@@ -53,25 +66,25 @@ def _interfaces(site: LabSite, d: LabDevice) -> Iterator[Row]:
         descr = next((line[len("description "):] for line in d.interface_config(p.name)
                       if line.startswith("description ")), "")
         t, x = "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"
-        yield _oid(t, 1, i), rfc1902.Integer32(i)
+        yield _oid(t, 1, i), _v(rfc1902.Integer32, i)
         yield _oid(t, 2, i), _s(p.name)
-        yield _oid(t, 3, i), rfc1902.Integer32(6)
-        yield _oid(t, 4, i), rfc1902.Integer32(1500)
-        yield _oid(t, 5, i), rfc1902.Gauge32(min(speed * 1_000_000, 2**32 - 1))
-        yield _oid(t, 6, i), rfc1902.OctetString(_mac(d.name, p.index))
-        yield _oid(t, 7, i), rfc1902.Integer32(1 if p.admin_up else 2)
-        yield _oid(t, 8, i), rfc1902.Integer32(1 if p.oper_up else 2)
-        yield _oid(t, 9, i), rfc1902.TimeTicks(ticks(p.last_change - d.booted_at))
-        yield _oid(t, 10, i), rfc1902.Counter32(p.in_octets % 2**32)
-        yield _oid(t, 13, i), rfc1902.Counter32(0)
-        yield _oid(t, 14, i), rfc1902.Counter32(p.in_errors % 2**32)
-        yield _oid(t, 16, i), rfc1902.Counter32(p.out_octets % 2**32)
-        yield _oid(t, 19, i), rfc1902.Counter32(0)
-        yield _oid(t, 20, i), rfc1902.Counter32(0)
+        yield _oid(t, 3, i), _v(rfc1902.Integer32, 6)
+        yield _oid(t, 4, i), _v(rfc1902.Integer32, 1500)
+        yield _oid(t, 5, i), _v(rfc1902.Gauge32, min(speed * 1_000_000, 2**32 - 1))
+        yield _oid(t, 6, i), _v(rfc1902.OctetString, _mac(d.name, p.index))
+        yield _oid(t, 7, i), _v(rfc1902.Integer32, 1 if p.admin_up else 2)
+        yield _oid(t, 8, i), _v(rfc1902.Integer32, 1 if p.oper_up else 2)
+        yield _oid(t, 9, i), _v(rfc1902.TimeTicks, ticks(p.last_change - d.booted_at))
+        yield _oid(t, 10, i), _v(rfc1902.Counter32, p.in_octets % 2**32)
+        yield _oid(t, 13, i), _v(rfc1902.Counter32, 0)
+        yield _oid(t, 14, i), _v(rfc1902.Counter32, p.in_errors % 2**32)
+        yield _oid(t, 16, i), _v(rfc1902.Counter32, p.out_octets % 2**32)
+        yield _oid(t, 19, i), _v(rfc1902.Counter32, 0)
+        yield _oid(t, 20, i), _v(rfc1902.Counter32, 0)
         yield _oid(x, 1, i), _s(p.short)
-        yield _oid(x, 6, i), rfc1902.Counter64(p.in_octets % 2**64)
-        yield _oid(x, 10, i), rfc1902.Counter64(p.out_octets % 2**64)
-        yield _oid(x, 15, i), rfc1902.Gauge32(speed)
+        yield _oid(x, 6, i), _v(rfc1902.Counter64, p.in_octets % 2**64)
+        yield _oid(x, 10, i), _v(rfc1902.Counter64, p.out_octets % 2**64)
+        yield _oid(x, 15, i), _v(rfc1902.Gauge32, speed)
         yield _oid(x, 18, i), _s(descr)
 
 
@@ -107,9 +120,9 @@ def _entities(site: LabSite, d: LabDevice, now: float) -> Iterator[Row]:
 
     def row(idx: int, cls: int, descr: str, name: str, parent: int, serial: str = "", model: str = "",
             mfg: str = "", rev: str = "", fru: int = 2, alias: str = "") -> Iterator[Row]:
-        for col, val in ((2, _s(descr)), (3, rfc1902.ObjectIdentifier("0.0")), (4, rfc1902.Integer32(parent)),
-                         (5, rfc1902.Integer32(cls)), (7, _s(name)), (8, _s(rev)), (11, _s(serial)),
-                         (12, _s(mfg)), (13, _s(model)), (14, _s(alias)), (16, rfc1902.Integer32(fru))):
+        for col, val in ((2, _s(descr)), (3, _v(rfc1902.ObjectIdentifier, "0.0")), (4, _v(rfc1902.Integer32, parent)),
+                         (5, _v(rfc1902.Integer32, cls)), (7, _s(name)), (8, _s(rev)), (11, _s(serial)),
+                         (12, _s(mfg)), (13, _s(model)), (14, _s(alias)), (16, _v(rfc1902.Integer32, fru))):
             yield _oid(e, col, idx), val
 
     yield from row(1, 3, f"{d.platform} chassis", d.name, 0, serial=f"FOC{abs(int(jitter(d.name, 1e7))):07d}",
@@ -128,7 +141,7 @@ def _entities(site: LabSite, d: LabDevice, now: float) -> Iterator[Row]:
         else:  # Cisco IOS style: the module is a port entity mapped to its ifIndex
             yield from row(base + 1, 10, m.type_name, p.name, base, serial=m.serial, model=m.model,
                            mfg=m.vendor, rev="V01", fru=1)
-            yield _oid(a, base + 1, 0), rfc1902.ObjectIdentifier(f"1.3.6.1.2.1.2.2.1.1.{p.ifindex}")
+            yield _oid(a, base + 1, 0), _v(rfc1902.ObjectIdentifier, f"1.3.6.1.2.1.2.2.1.1.{p.ifindex}")
         if style == "juniper-dom" or style.startswith(vendor_dom.PREFIX):  # readings live in the vendor table
             continue
         for k, kind in enumerate(_SENSOR_ORDER):
@@ -154,16 +167,16 @@ def _cisco_sensors(site: LabSite, d: LabDevice, now: float) -> Iterator[Row]:
         for k, kind in enumerate(_SENSOR_ORDER):
             idx = _entity_base(p) + 2 + k
             stype, scale, prec = _CISCO_SENSOR[kind]
-            yield _oid(v, 1, idx), rfc1902.Integer32(stype)
-            yield _oid(v, 2, idx), rfc1902.Integer32(scale)
-            yield _oid(v, 3, idx), rfc1902.Integer32(prec)
-            yield _oid(v, 4, idx), rfc1902.Integer32(_raw(values[kind], prec))
-            yield _oid(v, 5, idx), rfc1902.Integer32(1)
+            yield _oid(v, 1, idx), _v(rfc1902.Integer32, stype)
+            yield _oid(v, 2, idx), _v(rfc1902.Integer32, scale)
+            yield _oid(v, 3, idx), _v(rfc1902.Integer32, prec)
+            yield _oid(v, 4, idx), _v(rfc1902.Integer32, _raw(values[kind], prec))
+            yield _oid(v, 5, idx), _v(rfc1902.Integer32, 1)
             la, lw, hw, ha = _thresholds(p.module, kind)
             for row, (sev, rel, val) in enumerate(((20, 3, ha), (10, 3, hw), (10, 1, lw), (20, 1, la)), 1):
-                yield _oid(t, 2, idx, row), rfc1902.Integer32(sev)
-                yield _oid(t, 3, idx, row), rfc1902.Integer32(rel)
-                yield _oid(t, 4, idx, row), rfc1902.Integer32(_raw(val, prec))
+                yield _oid(t, 2, idx, row), _v(rfc1902.Integer32, sev)
+                yield _oid(t, 3, idx, row), _v(rfc1902.Integer32, rel)
+                yield _oid(t, 4, idx, row), _v(rfc1902.Integer32, _raw(val, prec))
 
 
 def _thresholds(m: Module, kind: str) -> tuple[float, float, float, float]:
@@ -186,13 +199,13 @@ def _arista_sensors(site: LabSite, d: LabDevice, now: float) -> Iterator[Row]:
         for k, kind in enumerate(_SENSOR_ORDER):
             idx = _entity_base(p) + 2 + k
             stype, scale, prec, conv = spec[kind]
-            yield _oid(v, 1, idx), rfc1902.Integer32(stype)
-            yield _oid(v, 2, idx), rfc1902.Integer32(scale)
-            yield _oid(v, 3, idx), rfc1902.Integer32(prec)
-            yield _oid(v, 4, idx), rfc1902.Integer32(round(conv(values[kind]) * 10**prec))
-            yield _oid(v, 5, idx), rfc1902.Integer32(1)
+            yield _oid(v, 1, idx), _v(rfc1902.Integer32, stype)
+            yield _oid(v, 2, idx), _v(rfc1902.Integer32, scale)
+            yield _oid(v, 3, idx), _v(rfc1902.Integer32, prec)
+            yield _oid(v, 4, idx), _v(rfc1902.Integer32, round(conv(values[kind]) * 10**prec))
+            yield _oid(v, 5, idx), _v(rfc1902.Integer32, 1)
             for col, val in zip((2, 1, 3, 4), _thresholds(p.module, kind), strict=True):
-                yield _oid(t, col, idx), rfc1902.Integer32(round(conv(val) * 10**prec))
+                yield _oid(t, col, idx), _v(rfc1902.Integer32, round(conv(val) * 10**prec))
 
 
 def _juniper_dom(site: LabSite, d: LabDevice, now: float) -> Iterator[Row]:
@@ -204,16 +217,16 @@ def _juniper_dom(site: LabSite, d: LabDevice, now: float) -> Iterator[Row]:
             continue
         values = dom_values(site, p, now)
         for kind, (col, factor, tcols) in layout.items():
-            yield _oid(t, col, p.ifindex), rfc1902.Integer32(round(values[kind] * factor))
+            yield _oid(t, col, p.ifindex), _v(rfc1902.Integer32, round(values[kind] * factor))
             for tc, val in zip(tcols, _thresholds(p.module, kind), strict=True):
-                yield _oid(t, tc, p.ifindex), rfc1902.Integer32(round(val * factor))
+                yield _oid(t, tc, p.ifindex), _v(rfc1902.Integer32, round(val * factor))
 
 
 def _lldp(site: LabSite, d: LabDevice, addresses: Mapping[str, str]) -> Iterator[Row]:
     """lldpLocPortTable, lldpRemTable, and lldpRemManAddrTable for neighbours whose address is known (IPv4)."""
     loc, rem, man = "1.0.8802.1.1.2.1.3.7.1", "1.0.8802.1.1.2.1.4.1.1", "1.0.8802.1.1.2.1.4.2.1"
     for p in d.ports.values():
-        yield _oid(loc, 2, p.ifindex), rfc1902.Integer32(5)
+        yield _oid(loc, 2, p.ifindex), _v(rfc1902.Integer32, 5)
         yield _oid(loc, 3, p.ifindex), _s(p.short)
         yield _oid(loc, 4, p.ifindex), _s(p.name)
         if not p.oper_up:
@@ -222,18 +235,18 @@ def _lldp(site: LabSite, d: LabDevice, addresses: Mapping[str, str]) -> Iterator
         if peer is None:
             continue
         idx = (0, p.ifindex, 1)
-        yield _oid(rem, 4, *idx), rfc1902.Integer32(4)
-        yield _oid(rem, 5, *idx), rfc1902.OctetString(_mac(peer.device.name, 0))
-        yield _oid(rem, 6, *idx), rfc1902.Integer32(5)
+        yield _oid(rem, 4, *idx), _v(rfc1902.Integer32, 4)
+        yield _oid(rem, 5, *idx), _v(rfc1902.OctetString, _mac(peer.device.name, 0))
+        yield _oid(rem, 6, *idx), _v(rfc1902.Integer32, 5)
         yield _oid(rem, 7, *idx), _s(peer.short)
         yield _oid(rem, 8, *idx), _s(peer.name)
         yield _oid(rem, 9, *idx), _s(peer.device.name)
         address = addresses.get(peer.device.name)
         if address is not None:  # index: the neighbour's, then subtype ipV4(1), length 4, the address
             octets = tuple(int(o) for o in address.split("."))
-            yield _oid(man, 3, *idx, 1, 4, *octets), rfc1902.Integer32(2)  # lldpRemManAddrIfSubtype: ifIndex
-            yield _oid(man, 4, *idx, 1, 4, *octets), rfc1902.Integer32(0)  # lldpRemManAddrIfId: not known
-            yield _oid(man, 5, *idx, 1, 4, *octets), rfc1902.ObjectIdentifier("0.0")  # lldpRemManAddrOID
+            yield _oid(man, 3, *idx, 1, 4, *octets), _v(rfc1902.Integer32, 2)  # lldpRemManAddrIfSubtype: ifIndex
+            yield _oid(man, 4, *idx, 1, 4, *octets), _v(rfc1902.Integer32, 0)  # lldpRemManAddrIfId: not known
+            yield _oid(man, 5, *idx, 1, 4, *octets), _v(rfc1902.ObjectIdentifier, "0.0")  # lldpRemManAddrOID
 
 
 _DOM_RENDERERS = {"cisco-entity-sensor": _cisco_sensors, "entity-sensor-watts": _arista_sensors,

@@ -15,10 +15,10 @@ from typing import Any
 import yaml
 
 from monitor.common.errors import SaksiError
+from monitor.common.names import canonical_port
 from monitor.lab import hardware as lab_hardware
 from monitor.lab.mib import TABLES
 from monitor.lab.model import FIBRE_MEDIA, LabDevice, LabPort, LabSite, Module, TableFault
-from monitor.common.names import canonical_port
 
 _HERE = Path(__file__).parent
 ACTIONS = {

@@ -16,15 +16,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitor.witness import hardware as hardware_causes
-from monitor.witness.changes import Change, ChangeKind as K
-from monitor.witness.incidents import Incident
-from monitor.model import SensorKind, Snapshot, TableStatus
 from monitor.common.names import canonical_port as canonical
 from monitor.common.names import short_port
+from monitor.common.units import NO_LIGHT_DBM
+from monitor.model import SensorKind, Snapshot, TableStatus
+from monitor.witness import hardware as hardware_causes
+from monitor.witness.changes import Change
+from monitor.witness.changes import ChangeKind as K
+from monitor.witness.incidents import Incident
 from monitor.witness.topology import Topology, end, split
 from monitor.witness.trends import TrendConfig, TrendState
-from monitor.common.units import NO_LIGHT_DBM
 
 DEAD_TX_DBM = -30.0  # a laser below this is not transmitting
 FLAP_WINDOW_S = 900.0  # the same problem back within this time reopens the same incident
@@ -118,6 +119,7 @@ class Correlator:
         self.topology.learn(state.last)
         touched: dict[int, Incident] = {}
         self._batch = changes
+        self._polled = set(snapshots)  # the devices this batch heard from (a resolution needs their word)
         for c in self._ordered(changes):
             inc = self._assign(state, c, now)
             if inc is not None:
@@ -144,12 +146,17 @@ class Correlator:
         if c.port is not None:
             ref = end(c.device, c.port)
             refs = {ref, self.topology.peer(ref) or ref}
+            if c.kind is K.NEIGHBOR_FOUND and (left := self._repatched(c)) is not None:
+                refs.add(left)  # a re-patch belongs with what its old port showed (a cable seen unplugged)
         found = []
+        whole_device = c.port is None and c.kind in (K.UNREACHABLE, K.REBOOTED)
         for inc in state.incidents:
             if not inc.open:
                 continue
             if refs & set(inc.affected) or f"device:{c.device}" in inc.affected:
                 found.append(inc)
+            elif whole_device and inc.cause in GUESSES and any(a.startswith(f"{c.device}:") for a in inc.affected):
+                found.append(inc)  # a link seen down from its other end first: this device's silence explains it
             elif c.serial is not None and inc.serial == c.serial:
                 found.append(inc)
             elif inc.cause in hardware_causes.CAUSES and inc.device == c.device and c.port is None \
@@ -181,7 +188,7 @@ class Correlator:
             self._cover(inc, end(c.device, c.port))
         if c.kind in (K.UNREACHABLE, K.REBOOTED) and f"device:{c.device}" not in inc.affected:
             inc.affected.append(f"device:{c.device}")
-        if cause is not None and cause != inc.cause and RULES[cause].rank > RULES[inc.cause].rank:
+        if cause is not None and cause != inc.cause and _outranks(cause, inc.cause):
             self._relocate(state, inc, cause, self._origin(c, cause, removal))
         if c.kind is K.TRANSCEIVER_REMOVED and c.serial:
             state.removals[c.serial] = {"at": now, "key": inc.key, "device": c.device, "port": c.port}
@@ -280,6 +287,8 @@ class Correlator:
         if k is K.ERRORS_RISING:
             return "errors_rising"
         if k in (K.NEIGHBOR_CHANGED, K.NEIGHBOR_FOUND):
+            if inc is not None and inc.cause == "transceiver_moved":
+                return None  # the module took its fibre along: part of the move
             return "cable_moved" if self._repatched(c) is not None else None
         if k in (K.DOM_BREACH, K.DOM_DRIFT):
             if c.extra.get("kind") not in ("rx_power", "tx_power") or c.after is None \
@@ -299,8 +308,8 @@ class Correlator:
         """The device went dark because an open incident cut the links towards it."""
         reachable = {d for d, s in state.last.items() if s.reachable}
         for other in state.incidents:
-            if not other.open or other.link is None or other.cause.startswith("device_"):
-                continue
+            if not other.open or other.link is None or other.cause.startswith("device_") or other.cause in GUESSES:
+                continue  # a guess cuts nothing: it may itself be this device's silence seen from the far end
             down = {frozenset((other.link["a"], other.link["b"]))}
             if device in self.topology.cut_off(reachable, down):
                 if f"device:{device}" not in other.affected:
@@ -309,11 +318,17 @@ class Correlator:
         return False
 
     def _repatched(self, c: Change) -> str | None:
-        """The end a cable left, when this port now sees another device than its link says it should."""
+        """The end a cable left: this port now sees another device than its link says it should, or
+        (a fibre moved to another port of this same switch) it found the neighbour whose link ends on
+        another port of this device."""
         if c.port is None or not isinstance(c.after, dict):
             return None
         ref = end(c.device, c.port)
         expected = self.topology.peers.get(ref)
+        if expected is None and c.kind is K.NEIGHBOR_FOUND and c.after.get("port"):
+            back = self.topology.peers.get(end(str(c.after.get("sys_name")), str(c.after["port"])))
+            if back is not None and split(back)[0] == c.device and back != ref:
+                return back
         old = end(c.before["sys_name"], c.before["port"]) if isinstance(c.before, dict) else expected
         if old is None or ":" not in old or split(old)[0] == c.after.get("sys_name"):
             return None
@@ -517,7 +532,7 @@ class Correlator:
             return None
         if inc.cause == "errors_rising":
             rising = any(c.kind is K.ERRORS_RISING and c.device == inc.device and c.port == inc.port for c in changes)
-            seen = any(c.device == inc.device for c in changes) or inc.device in state.last
+            seen = inc.device in getattr(self, "_polled", ()) or any(c.device == inc.device for c in changes)
             return None if rising or not seen else "errors stopped rising"
         if inc.port is None:
             return "recorded" if inc.cause == "config_changed" else None
@@ -591,3 +606,11 @@ def _closest(found: list[Incident], c: Change) -> Incident | None:
         return here[-1]
     before = [i for i in found if i.started_at <= c.when]
     return max(before, key=lambda i: i.started_at) if before else found[0]
+
+
+def _outranks(new: str, old: str) -> bool:
+    """A firmer cause takes the incident over; so does a device's own silence or reboot over a guess about
+    one of its links, which the other end saw first (polls of the two ends are not simultaneous)."""
+    if RULES[new].rank > RULES[old].rank:
+        return True
+    return old in ("cable_unplugged", "unknown") and RULES[new].match == "device"

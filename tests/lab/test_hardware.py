@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from monitor.witness.changes import ChangeKind, detect
-from monitor.witness.correlate import Correlator
 from monitor.lab import scenario
 from monitor.model import (
     Disk,
@@ -28,9 +26,11 @@ from monitor.model import (
     Thresholds,
     UnitKind,
 )
+from monitor.witness.changes import ChangeKind, detect
+from monitor.witness.correlate import Correlator
+from monitor.witness.observer import Witness
 from monitor.witness.topology import Topology
 from monitor.witness.trends import TrendConfig, TrendState, observe
-from monitor.witness.observer import Witness
 from tests.lab.test_scenarios import SCENARIOS, played
 
 ENVMON = "ciscoEnvMonSupplyStatusTable"

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.witness.changes import ChangeKind, detect, doubt_empty, follow_renumbering
-from monitor.witness.correlate import Correlator
+from monitor.common.names import canonical_port
 from monitor.lab import scenario
 from monitor.model import (
     DeviceFacts,
@@ -27,9 +26,10 @@ from monitor.model import (
     Thresholds,
     Transceiver,
 )
-from monitor.common.names import canonical_port
-from monitor.witness.topology import Topology
+from monitor.witness.changes import ChangeKind, detect, doubt_empty, follow_renumbering
+from monitor.witness.correlate import Correlator
 from monitor.witness.observer import Witness, known_picture
+from monitor.witness.topology import Topology
 from tests.lab.test_scenarios import SCENARIOS, played
 
 OK, EMPTY, TIMEOUT, PARTIAL = TableStatus.OK, TableStatus.EMPTY, TableStatus.TIMEOUT, TableStatus.PARTIAL

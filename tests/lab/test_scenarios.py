@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from monitor.check.health import hardware_problems
+from monitor.common.names import canonical_port
 from monitor.lab import runner, scenario
 from monitor.model import Port, Snapshot
-from monitor.common.names import canonical_port
 from tests.conftest import run_saksi
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))

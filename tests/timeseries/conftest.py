@@ -31,6 +31,8 @@ from monitor.timeseries import (
 )
 from monitor.timeseries.points import role_map
 from monitor.timeseries.sink import PointWriter
+from monitor.witness.changes import Change
+from monitor.witness.incidents import Incident
 from tests.timeseries.influxd import INFLUXD, InfluxServer
 
 HERE = Path(__file__).parent
@@ -115,27 +117,34 @@ def lab_day(influx_server: InfluxServer, tmp_path_factory: pytest.TempPathFactor
     outage_writer = Recording(InfluxWriter(quick_settings(outage.url, "noc", tmp / "spool-c")))
     sinks = [TimeseriesSink(influx, day.influx, roles), TimeseriesSink(day.embedded, day.embedded, roles),
              TimeseriesSink(outage_writer, InfluxReader(outage.url, bucket="noc"), roles)]
-    witness = runner.lab_witness(scn)
-    rounds = 0
+    first = day.devices[0]
 
-    def on_round(snaps: list[Snapshot], t: float) -> None:
-        nonlocal rounds
-        rounds += 1
-        if rounds == OUTAGE_ROUNDS[0]:
-            outage.stop()
-        if rounds == OUTAGE_ROUNDS[1]:
-            day.outage_spooled_during = outage_writer.inner.stats.spooled  # type: ignore[attr-defined]
-            outage.start()
-        now = day.base + t
-        shifted = [dataclasses.replace(s, taken_at=day.base + s.taken_at) for s in snaps]
-        day.snapshots += shifted
-        seen = witness.observe(shifted, now)
-        for sink in sinks:
-            for snap in shifted:
-                sink.write_snapshot(snap, day.site, CUSTOMER)
-            sink.write_events(list(seen.changes), list(seen.incidents), day.site, CUSTOMER)
+    class Day:
+        """Beside the daemon's own sinks: what it polls and finds, moved to an hour ago, into every sink here.
+        The outage server stops before round OUTAGE_ROUNDS[0] (counted by the first device's polls)."""
 
-    asyncio.run(runner.run(scn, on_round=on_round))
+        rounds = 0
+
+        def write_snapshot(self, snap: Snapshot, site: str, customer: str) -> None:
+            if snap.device == first:
+                self.rounds += 1
+                if self.rounds == OUTAGE_ROUNDS[0]:
+                    outage.stop()
+                if self.rounds == OUTAGE_ROUNDS[1]:
+                    day.outage_spooled_during = outage_writer.inner.stats.spooled  # type: ignore[attr-defined]
+                    outage.start()
+            shifted = dataclasses.replace(snap, taken_at=day.base + snap.taken_at)
+            day.snapshots.append(shifted)
+            for sink in sinks:
+                sink.write_snapshot(shifted, day.site, CUSTOMER)
+
+        def write_events(self, changes: list[Change], incidents: list[Incident], site: str, customer: str) -> None:
+            moved = [dataclasses.replace(c, at=day.base + c.at, since=None if c.since is None else day.base + c.since)
+                     for c in changes]
+            for sink in sinks:
+                sink.write_events(moved, [_shifted(i, day.base) for i in incidents], day.site, CUSTOMER)
+
+    asyncio.run(runner.run(scn, sinks=[Day()]))  # the daemon's cycle on the lab's clock
     assert sinks[0].flush(60) and sinks[2].flush(60), "the writers could not deliver everything"
     day.influx_points, day.outage_points = influx.points, outage_writer.points
     day.influx_writer, day.outage_writer = influx.inner, outage_writer.inner  # type: ignore[assignment]
@@ -144,3 +153,12 @@ def lab_day(influx_server: InfluxServer, tmp_path_factory: pytest.TempPathFactor
     for sink in sinks:
         sink.close()
     outage.stop()
+
+
+def _shifted(inc: Incident, base: float) -> Incident:
+    """A copy of the incident with its times moved by `base` (the lab's clock starts at 0)."""
+    out = Incident.from_json(inc.to_json())
+    out.started_at, out.detected_at, out.updated_at = base + inc.started_at, base + inc.detected_at, \
+        base + inc.updated_at
+    out.resolved_at = None if inc.resolved_at is None else base + inc.resolved_at
+    return out
