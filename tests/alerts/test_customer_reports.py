@@ -1,5 +1,6 @@
-"""The customer's side through the daemon's own cycle: a lab site polled by the real Monitor with the
-real alert pipeline, real SQLite, an SMTP server for the engineers and a webhook for the customer.
+"""The customer's side through the daemon's own cycle: a lab site polled by `saksi run` itself (wall clock),
+and by the daemon's Monitor with its pipeline on a stepped clock; real SQLite, an SMTP server for the
+engineers and a webhook for the customer.
 
 A pulled backbone SFP and three customer reports (one from `saksi report`, the NOC's phone line) make
 one incident, one owner, three reports in its timeline and one message to the owner; the customer's
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -178,3 +180,78 @@ def test_a_report_on_a_healthy_path_opens_a_customer_report_incident_with_its_tr
     assert {d["name"] for d in t["devices"]} == {"core-sw1", "dist-sw2"}
     (told,) = second_webhook.wait_for(1)
     assert told["title"] == "[Saksi] Problem under investigation: SAK-000001 at hq"
+
+
+async def _until(check: Any, what: str, timeout: float = 90.0) -> None:
+    """Keep the lab's agents answering (this loop serves them) until `check()` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await asyncio.to_thread(check):
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.5)
+
+
+def test_saksi_run_tells_the_owner_once_and_the_customer_of_each_step(
+        tmp_path: Path, smtp: Mailbox, webhook: Webhook, second_webhook: Webhook) -> None:
+    """The whole story through `saksi run` itself (its own clock, its own pipeline tick) against the lab's
+    agents: the CLI and the reporters write the store, the daemon finds and tells."""
+    db = f"sqlite:///{tmp_path / 'saksi.db'}"
+    calls: list[dict[str, Any]] = yaml.safe_load(SCENARIO.read_text())["customer_reports"]
+    answers: list[str] = []
+
+    async def story() -> None:
+        lab = await runner.start(scenario.load(SCENARIO), ssh=False)
+        inv_path = tmp_path / "site.yaml"
+        inv_path.write_text(lab.inventory_yaml(site="hq", customer="acme", timeout=0.5, retries=1))
+        contacts = f'sites:\n  hq:\n    customer_contacts: ["{second_webhook.url("acme-it")}"]\n'
+        alerting = alerting_yaml(tmp_path, smtp, webhook, report_wait=30, resolve_hold=0, extra=contacts)
+        daemon = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "saksi"), "run", "--inventory", str(inv_path), "--db", db,
+            "--alerting", str(alerting), "--interval", "3", "--trap-port", "0",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        inv = load_inventory(inv_path)
+        try:
+            def polled() -> bool:
+                with Store(db) as s:
+                    return len(s.last_snapshots("hq")) == 2
+            await _until(polled, "the first polls")
+            _step(lab, "remove_transceiver")
+            await _until(lambda: len(smtp.to("alice@example.net")) >= 1, "the owner's page")
+            for call in calls:
+                if call.get("device") == "dist-sw2":  # phoned in
+                    r = await asyncio.to_thread(
+                        run_saksi, "report", "--site", "hq", "--device", call["device"], "--by", call["by"],
+                        "--inventory", str(inv_path), "--db", db, call["text"])
+                    assert r.returncode == 0, r.stderr
+                    answers.append(r.stdout.splitlines()[0])
+                else:
+                    with Store(db) as s:
+                        reply = receive(s, inv, "hq", call.get("device"), call.get("port"), call["text"],
+                                        call["by"], "web", time.time(), iso)
+                    answers.append(reply.words(iso))
+            await _until(lambda: len(smtp.to("alice@example.net")) >= 2, "the report message")
+            for public, text in ((False, INTERNAL), (True, PUBLIC)):
+                args = ["incident", "note", "SAK-000001", "--by", "alice", "--db", db, text]
+                r = await asyncio.to_thread(run_saksi, *args, *(["--public"] if public else []))
+                assert r.returncode == 0, r.stderr
+            await _until(lambda: len(second_webhook.posts) >= 2, "the note for the customer")
+            _step(lab, "insert_transceiver")
+            await _until(lambda: len(second_webhook.posts) >= 3 and len(smtp.to("alice@example.net")) >= 3,
+                         "the resolution")
+        finally:
+            daemon.terminate()
+            _, err = await daemon.communicate()
+            lab.close()
+        assert daemon.returncode == 0, err.decode()[-2000:]
+
+    asyncio.run(story())
+    assert len(answers) == 3 and all(a.startswith("Already being handled by alice since ") for a in answers)
+    assert all("(SAK-000001)" in a for a in answers)
+    assert [m["Subject"].split()[1] for m in smtp.to("alice@example.net")] == ["OPENED", "REPORT", "RESOLVED"]
+    with Store(db) as store:
+        assert [(i.id, i.owner) for i in store.incidents()] == [("SAK-000001", "alice")]
+        assert len(ReportBook(store).for_incident("SAK-000001")) == 3
+    told = second_webhook.posts
+    assert [t["title"].split(":")[0] for t in told] == [
+        "[Saksi] Problem under investigation", "[Saksi] Update", "[Saksi] Resolved"]
+    assert PUBLIC in told[1]["message"] and INTERNAL not in json.dumps(told)
