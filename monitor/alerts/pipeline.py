@@ -1,13 +1,15 @@
 """The alert pipeline: incidents in, at most one message per transition out (an `IncidentSink`).
 
 `build_pipeline` is the one place the chain is composed, in the order an incident meets it, as in
-Alertmanager's PipelineBuilder: inhibit → silence → group → dedup → route/assign → notify. Each stage
+Alertmanager's PipelineBuilder: inhibit → silence → group → dedup → route/assign → notify → customers
+(the site's opt-in contacts, in customer-safe words). Each stage
 returns a `Decision` with a named reason; the chain stops at the first that says no, and the reasons
 are kept on the incident (`saksi incident show`).
 
 `process(incidents, now)` is called with the incidents correlation touched; `tick(now)` does what
 time alone decides (a hold-down that ran out, an unacknowledged incident to escalate, a reminder, a
-person's escalation or resolution from the CLI, a delivery to retry). Time always comes in as `now`.
+person's escalation or resolution from the CLI, a delivery to retry) and people's news (customer
+reports for the owner, notes marked for the customer: monitor.alerts.news). Time always comes in as `now`.
 """
 
 from __future__ import annotations
