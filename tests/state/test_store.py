@@ -71,9 +71,11 @@ def test_creates_folder_and_uses_wal(url: str, tmp_path: Path) -> None:
 
 def test_latest_snapshot_per_device_survives_reopen(url: str, lab: dict[str, list[Snapshot]]) -> None:
     with Store(url) as store:
-        for t in range(len(lab["core-sw1"])):
-            store.save_snapshot(lab["core-sw1"][t], SITE)
-            store.save_snapshot(lab["dist-sw2"][t], "branch")
+        for core, dist in itertools.zip_longest(lab["core-sw1"], lab["dist-sw2"]):  # polls need not pair up
+            if core is not None:
+                store.save_snapshot(core, SITE)
+            if dist is not None:
+                store.save_snapshot(dist, "branch")
     with Store(url) as store:
         last = store.last_snapshots()
         assert last == {"core-sw1": lab["core-sw1"][-1], "dist-sw2": lab["dist-sw2"][-1]}
@@ -107,7 +109,8 @@ def test_sightings_follow_a_moved_module(url: str, lab: dict[str, list[Snapshot]
     assert (new.vendor, new.model, new.serial) == (moved.vendor, moved.model, moved.serial)
     far = lab["dist-sw2"][0].transceivers[0]
     (only,) = Store(url).whereis(far.serial)  # the far end never moved: one sighting, the whole run
-    assert (only.device, only.first_seen, only.last_seen) == ("dist-sw2", 0.0, lab["dist-sw2"][-1].taken_at)
+    assert (only.device, only.first_seen, only.last_seen) == (
+        "dist-sw2", lab["dist-sw2"][0].taken_at, lab["dist-sw2"][-1].taken_at)
     assert Store(url).whereis("NO-SUCH-SERIAL") == []
 
 
@@ -126,7 +129,8 @@ def test_no_sighting_from_a_silent_or_partial_poll(url: str, lab: dict[str, list
         store.save_snapshot(before, SITE)
         store.save_snapshot(doubtful, SITE)
         (only,) = store.whereis(serial)
-        assert (only.port, only.first_seen, only.last_seen) == (canonical_port("Gi1/0/49"), 0.0, 0.0)
+        assert (only.port, only.first_seen, only.last_seen) == (
+            canonical_port("Gi1/0/49"), before.taken_at, before.taken_at)
         store.save_snapshot(with_entity_status(after, TableStatus.OK), SITE)
         assert [s.port for s in store.whereis(serial)] == [canonical_port("Gi1/0/50"), canonical_port("Gi1/0/49")]
 
