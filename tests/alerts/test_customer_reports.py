@@ -162,6 +162,17 @@ def test_a_report_on_a_healthy_path_opens_a_customer_report_incident_with_its_tr
             assert [(n["transition"], n["cause"], n["owner"]) for n in p.sent] == [
                 ("opened", "customer_report", "alice")]
             assert p.flush(30)
+            before = store.incident("SAK-000001")
+            m.close()
+            p.close()
+            m, p = _daemon(store, inv_path, alerting, clock)  # a restart: correlation reloads what is open
+            _step(lab, "remove_transceiver")
+            clock["t"] = time.time() + 60
+            await m.poll_all()
+            found = {i.cause: i for i in store.open_incidents("hq")}
+            assert set(found) == {"customer_report", "transceiver_removed"}, "a report is not correlation's"
+            assert before is not None and found["customer_report"].to_json() == before.to_json()
+            assert p.flush(30)
         finally:
             m.close()
             p.close()
@@ -169,17 +180,19 @@ def test_a_report_on_a_healthy_path_opens_a_customer_report_incident_with_its_tr
             lab.close()
 
     asyncio.run(story())
-    (mail,) = smtp.wait_for(1)
+    mail = smtp.wait_for(2)[0]
     assert mail["Subject"].startswith("[Saksi] OPENED SAK-000001 major: customer_report at dist-sw2")
     assert "likely not a network problem" in Mailbox.text(mail)
     triage = run_saksi("triage", "--site", "hq", "--device", "dist-sw2", "--port", "Gi1/0/25", "--inventory",
                        str(tmp_path / "site.yaml"), "--db", db, "--json")
     assert triage.returncode == 0, triage.stderr
     t = json.loads(triage.stdout)
-    assert t["healthy"] and t["port_state"]["oper"] == "up"
+    assert not t["healthy"] and t["port_state"]["oper"] == "down", "on demand: the path as it is now"
+    assert t["verdict"].startswith("SAK-000002 (transceiver removed) is open on this path since ")
     assert {d["name"] for d in t["devices"]} == {"core-sw1", "dist-sw2"}
-    (told,) = second_webhook.wait_for(1)
-    assert told["title"] == "[Saksi] Problem under investigation: SAK-000001 at hq"
+    told = second_webhook.wait_for(2)
+    assert [t["title"] for t in told] == ["[Saksi] Problem under investigation: SAK-000001 at hq",
+                                          "[Saksi] Problem under investigation: SAK-000002 at hq"]
 
 
 async def _until(check: Any, what: str, timeout: float = 90.0) -> None:
