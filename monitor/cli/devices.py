@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -12,11 +11,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.inventory import Device, InventoryError, load_inventory
 from monitor.model import Snapshot
-from monitor.state.store import DEFAULT_URL, Store, StoreError
+from monitor.state.store import DEFAULT_URL
+from monitor.state.url import StoreUrlError, open_store
 from monitor.witness.incidents import Incident
 
 EXIT_OK, EXIT_ERROR = 0, 2
@@ -62,11 +61,10 @@ def device_row(device: Device, last: Snapshot | None, good: Snapshot | None,
 
 
 def _rows(devices: list[Device], db: str | None) -> list[dict[str, Any]]:
-    url = db or os.environ.get("SAKSI_DB") or DEFAULT_URL
     try:
-        store = Store(url, create=False)
-    except (StoreError, SQLAlchemyError, ValueError) as exc:
-        raise _fail(f"cannot read the state store: {str(exc).splitlines()[0]}") from None
+        store = open_store(db, create=False)
+    except StoreUrlError as exc:
+        raise _fail(f"cannot read the state store: {exc}") from None
     try:
         last, good = store.last_snapshots(), store.last_good_snapshots()
         incidents = store.open_incidents()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import sys
 import tempfile
@@ -175,7 +176,9 @@ def discover(
         raise _fail("give --out or --update, not both")
     if update is not None and not update.is_file():
         raise _fail(f"--update {update}: no such file (use --out to write a new one)")
-    if not 1 <= snmp_port <= 65535 or timeout <= 0 or retries < 0:
+    if out is not None and out.exists():
+        raise _fail(f"--out {out} exists: --update {out} folds the discovery into it and keeps its hand edits")
+    if not 1 <= snmp_port <= 65535 or not (math.isfinite(timeout) and timeout > 0) or retries < 0:
         raise _fail("--snmp-port must be 1-65535, --timeout > 0 and --retries >= 0")
     try:
         creds = credentials(community_env or [], v3_user, v3_auth_protocol, v3_auth_key_env, v3_priv_protocol,

@@ -96,6 +96,9 @@ def test_discovers_every_switch_and_link_from_the_core_and_saksi_run_polls_the_f
     assert set(rows) == set(PLATFORMS)
     assert all(d["outcome"] == "answered" and d["last_poll_at"] is not None for d in rows.values()), rows
 
+    code, _, err = discover(lab, "--only", "127.0.0.0/8", "--out", str(out))  # never over a file with hand edits
+    assert code == 2 and "--update" in err and out.read_text() == text, err
+
 
 def test_never_beyond_the_depth_or_the_addresses_allowed_and_says_why(lab: RunningLab, community: str) -> None:
     code, found, err = discover(lab, "--only", "127.0.0.0/8", "--max-depth", "1")
