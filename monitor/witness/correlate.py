@@ -295,8 +295,8 @@ class Correlator:
                     or c.after <= NO_LIGHT_DBM + 1:
                 return None  # no light at all is what a dead link shows, not a dirty fibre
             return "optics_degraded"
-        if k is K.PORT_DOWN:
-            return None if inc is not None else self._why_down(state, c)
+        if k is K.PORT_DOWN:  # a guess made from the far end yields to what this end's own optics say
+            return None if inc is not None and inc.cause not in GUESSES else self._why_down(state, c)
         return None
 
     def _flap_on(self, device: str) -> Change | None:
@@ -305,11 +305,13 @@ class Correlator:
                      and c.before == "up" and c.after == "up"), None)
 
     def _behind(self, state: State, device: str, inc: Incident | None) -> bool:
-        """The device went dark because an open incident cut the links towards it."""
-        reachable = {d for d, s in state.last.items() if s.reachable}
+        """The device went dark because an open incident cut the links towards it. Only devices heard from
+        since the cut show a path (one polled before it proves nothing: polls are not simultaneous)."""
+        answered = {d: s for d, s in state.last.items() if s.reachable}
         for other in state.incidents:
             if not other.open or other.link is None or other.cause.startswith("device_") or other.cause in GUESSES:
                 continue  # a guess cuts nothing: it may itself be this device's silence seen from the far end
+            reachable = {d for d, s in answered.items() if s.taken_at >= other.started_at} or set(answered)
             down = {frozenset((other.link["a"], other.link["b"]))}
             if device in self.topology.cut_off(reachable, down):
                 if f"device:{device}" not in other.affected:
@@ -367,6 +369,9 @@ class Correlator:
             return "cable_unplugged"
         if peer is not None and ":" not in peer:
             return "cable_unplugged"  # an access port to a plain host: the cable (or the host) went
+        p = here.port(c.port) if here is not None and peer is None else None
+        if p is not None and here is not None and here.transceiver_in(p.ifindex) is None:
+            return "cable_unplugged"  # a copper port to nothing the inventory knows (a host): the cable or the host
         return "unknown"
 
     # -- words -----------------------------------------------------------------------------------
