@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.witness.incidents import Incident
-from monitor.common.names import short_port
+from monitor.common.names import port_label
 
 MAX_EVIDENCE = 30
 WORDS = {"opened": "OPENED", "escalated": "ESCALATED", "reminder": "REMINDER", "resolved": "RESOLVED"}
@@ -25,7 +25,7 @@ class Message:
 
 
 def where(inc: Incident) -> str:
-    return f"{inc.device} {short_port(inc.port)}" if inc.port else inc.device
+    return f"{inc.device} {port_label(inc.port)}" if inc.port else inc.device
 
 
 def _value(v: Any) -> str:
@@ -38,7 +38,7 @@ def _value(v: Any) -> str:
 
 def _ref(ref: str) -> str:
     dev, _, port = ref.partition(":")
-    return f"{dev} {short_port(port)}" if port else ref
+    return f"{dev} {port_label(port)}" if port else ref
 
 
 def _sentence(summary: str) -> str:
@@ -55,7 +55,7 @@ def render(inc: Incident, transition: str, *, team: str, reasons: Sequence[str],
     site = f"site {inc.site or '-'}" + (f" ({inc.customer})" if inc.customer else "")
     out = [_sentence(inc.summary), ""]
     rows = [("What", f"{inc.cause} ({inc.severity}, confidence {inc.confidence})"),
-            ("Where", f"{site}, device {inc.device}, port {short_port(inc.port) if inc.port else '-'}")]
+            ("Where", f"{site}, device {inc.device}, port {port_label(inc.port) if inc.port else '-'}")]
     if inc.link:
         rows.append(("Link", f"{_ref(inc.link['a'])} <-> {_ref(inc.link['b'])}"))
     behind = sorted(a.split(":", 1)[1] for a in inc.affected
@@ -79,7 +79,7 @@ def render(inc: Incident, transition: str, *, team: str, reasons: Sequence[str],
     out += ["", "Evidence:"]
     ev = inc.evidence if len(inc.evidence) <= MAX_EVIDENCE else inc.evidence[:MAX_EVIDENCE]
     for e in ev:
-        place = str(e.get("device", "")) + (f" {short_port(e['port'])}" if e.get("port") else "")
+        place = str(e.get("device", "")) + (f" {port_label(e['port'])}" if e.get("port") else "")
         line = f"  {fmt(e['at'])}  {e.get('source', '')}  {place}  {e.get('what', '')}  " \
                f"{_value(e.get('before'))} -> {_value(e.get('after'))}"
         out.append(line + (f" ({e['detail']})" if e.get("detail") else ""))

@@ -60,14 +60,28 @@ def _port_view(s: Snapshot) -> dict[str, tuple[str, str, str]]:
     out = {}
     for p in s.ports:
         t, n = s.transceiver_in(p.ifindex), s.neighbor_on(p.ifindex)
-        out[port_label(p.name)] = (p.oper, t.serial if t else "-", f"{n.sys_name} {n.port}" if n else "-")
+        out[port_label(p.name)] = (p.oper, t.serial if t else "-", f"{n.sys_name} {port_label(n.port)}" if n else "-")
     return out
+
+
+def _shown_arg(key: str, value: object) -> str:
+    """A scenario step's argument as the rest of the output shows it: ports by their canonical name.
+
+    >>> _shown_arg("to_port", "Gi1/0/50"), _shown_arg("peer", "dist-sw2:Gi1/0/25"), _shown_arg("rx_dbm", -30)
+    ('GigabitEthernet1/0/50', 'dist-sw2:GigabitEthernet1/0/25', '-30')
+    """
+    if key in ("port", "to_port") and isinstance(value, str):
+        return port_label(value)
+    if key == "peer" and isinstance(value, str) and ":" in value:
+        device, _, port = value.partition(":")
+        return f"{device}:{port_label(port)}"
+    return str(value)
 
 
 def show_run(result: runner.RunResult, scn: scenario.Scenario, console: Console) -> None:
     console.print(f"[bold]{scn.name}[/]: {result.polls} polls by the daemon over {scn.run_until:g} simulated seconds")
     for step in scn.steps:
-        args = " ".join(f"{k}={v}" for k, v in step.args.items())
+        args = " ".join(f"{k}={_shown_arg(k, v)}" for k, v in step.args.items())
         console.print(f"  t={step.at:g}s  {step.do} {args}")
     first_change = min((s.at for s in scn.steps), default=0.0)
     table = Table(title="What the monitor saw (ports whose state, module or neighbour changed)")

@@ -14,7 +14,7 @@ from typing import Any
 
 from hier_config import Platform, get_hconfig
 
-from monitor.common.names import canonical_port, short_port
+from monitor.common.names import canonical_port, port_label
 
 log = logging.getLogger(__name__)
 _PLATFORMS = {"cisco_ios": Platform.CISCO_IOS, "cisco_nxos": Platform.CISCO_NXOS, "arista_eos": Platform.ARISTA_EOS,
@@ -49,7 +49,7 @@ class ConfigChange:
         >>> print(ConfigChange("interface GigabitEthernet1/0/49", "added", "shutdown"))
         Gi1/0/49: + shutdown
         """
-        where = short_port(self.port) if self.port else (self.section or "global")
+        where = port_label(self.port) if self.port else (self.section or "global")
         if self.kind == "changed":
             return f"{where}: {_arrow(self.old, self.line)}"
         return f"{where}: {'+' if self.kind == 'added' else '-'} {self.line}"

@@ -36,6 +36,7 @@ from sqlalchemy import (
     and_,
     create_engine,
     event,
+    func,
     insert,
     select,
     text,
@@ -316,7 +317,8 @@ class Store:
 
     def whereis(self, serial: str) -> list[Sighting]:
         """Everywhere a module serial has been seen, newest first."""
-        q = select(sightings).where(sightings.c.serial == serial.strip()).order_by(
+        # serials are case-insensitive in practice: a label says FNS3507A966, an engineer types fns3507a966
+        q = select(sightings).where(func.upper(sightings.c.serial) == serial.strip().upper()).order_by(
             sightings.c.last_seen.desc(), sightings.c.seq.desc())
         with self.read() as conn:
             rows = conn.execute(q).mappings().all()

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
-from monitor.common.names import short_port
+from monitor.common.names import port_label
 from monitor.inventory import Inventory
 from monitor.state.store import Store
 from monitor.web import optics, views
@@ -47,7 +47,7 @@ class Web:
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(TEMPLATES))
     t.env.filters["when"] = when
-    t.env.filters["short"] = lambda p: short_port(p) if p else "-"
+    t.env.filters["short"] = lambda p: port_label(p) if p else "-"
     t.env.filters["words"] = views.words
     t.env.filters["seg"] = lambda s: quote(str(s), safe="")  # one URL path segment
     t.env.filters["show"] = views.show

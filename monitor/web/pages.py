@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from monitor.alerts.people import Desk, PeopleError
+from monitor.check.watch import DEFAULT_WINDOW_S, WatchRule, rule_for, up_within
 from monitor.model import Snapshot
 from monitor.web import access, accounts, views
 from monitor.web.auth import check_csrf, principal_of
@@ -175,7 +176,7 @@ def device_page(request: Request, site: Name, device: Name) -> HTMLResponse:
     snap = _snapshots(w, site).get(d.name)
     mods = views.modules({d.name: snap} if snap else {}, w.settings.optics_reader, site, w.settings.optics_window_s)
     return w.render(request, "device.html", site=s, device=views.device_row(d, snap),
-                    ports=views.port_rows(snap), modules=mods, tz=s.timezone)
+                    ports=views.port_rows(snap, _watch_rule(w, d.name, snap)), modules=mods, tz=s.timezone)
 
 
 def _incident_list(w: Web, found: list[Incident], q: str, state: str, page: int) -> tuple[list[Incident], bool]:
@@ -280,3 +281,11 @@ def config_diff(request: Request, site: Name, device: Name,
     filename = re.sub(r"[^A-Za-z0-9._-]", "_", f"{d.name}-{commit[:10]}.diff")
     return PlainTextResponse(found.diff or "(first recorded version: nothing to compare with)\n",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _watch_rule(w: Web, device: str, snap: Snapshot | None) -> WatchRule:
+    """The device's watch rule (monitor.check.watch): links, watch:/ignore:, and ports up in 30 days."""
+    if snap is None:
+        return rule_for(w.inventory, device)
+    recent = up_within(snap, w.store.changes(device=device, since=snap.taken_at - DEFAULT_WINDOW_S), snap.taken_at)
+    return rule_for(w.inventory, device, recent)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from monitor.common.names import canonical_port, short_port
+from monitor.check.watch import IGNORED, UNUSED, WatchRule, watched_ports
+from monitor.common.names import canonical_port, port_label
 from monitor.confighist.history import ConfigHistory, ConfigHistoryError, ConfigVersion, unified
 from monitor.inventory import Device, Inventory, Site
 from monitor.model import Snapshot
@@ -54,7 +55,7 @@ def show(v: Any) -> str:
     if v is None:
         return "-"
     if isinstance(v, dict):
-        return " ".join(short_port(str(x)) if k == "port" else str(x)
+        return " ".join(port_label(str(x)) if k == "port" else str(x)
                         for k, x in v.items() if x not in (None, "")) or "-"
     if isinstance(v, float):
         return f"{v:g}"
@@ -68,7 +69,7 @@ def endpoint(ref: str) -> str:
     ('core-sw1:Gi1/0/49', 'pc-101')
     """
     device, _, port = ref.partition(":")
-    return f"{device}:{short_port(port)}" if port else device
+    return f"{device}:{port_label(port)}" if port else device
 
 
 # --- site -----------------------------------------------------------------------------------------
@@ -173,8 +174,8 @@ def links(inv: Inventory, site: str, snaps: dict[str, Snapshot]) -> list[LinkRow
 def _link(ends: list[tuple[str, str, str]], role: str, media: str, source: str) -> LinkRow:
     opers = [o for _, _, o in ends]
     state = "up" if all(o == "up" for o in opers) else "unknown" if "unknown" in opers else "down"
-    detail = ", ".join(f"{d} {short_port(p)} {o}" for d, p, o in ends if o not in ("up", "unknown"))
-    a, b = (f"{d}:{short_port(p)}" for d, p, _ in ends)
+    detail = ", ".join(f"{d} {port_label(p)} {o}" for d, p, o in ends if o not in ("up", "unknown"))
+    a, b = (f"{d}:{port_label(p)}" for d, p, _ in ends)
     return LinkRow(a, b, role, media, state, source, detail)
 
 
@@ -210,7 +211,7 @@ def _health(devices: list[DeviceRow], links: list[LinkRow], mods: list[ModuleRow
         return "unknown", "No device of this site has been polled yet."
     down = [d.name for d in devices if d.state == "down"]
     links_down = [f"{link.a} ↔ {link.b}" for link in links if link.state == "down"]
-    alarms = [f"{m.device} {short_port(m.port)}" for m in mods if m.state == "alarm"]
+    alarms = [f"{m.device} {port_label(m.port)}" for m in mods if m.state == "alarm"]
     parts = []
     if down:
         parts.append(f"{len(down)} device{'s' if len(down) > 1 else ''} not answering ({', '.join(down)})")
@@ -246,11 +247,18 @@ class PortRow:
     serial: str
     neighbor: str
     optics: str  # ok | warning | alarm | "" (no module)
+    watch: str = ""  # monitor.check.watch verdict ("" when not computed)
+
+    @property
+    def state(self) -> str:
+        """What the page shows: a down port nobody watches is "unused", as `saksi check` says."""
+        return "unused" if self.oper != "up" and self.watch in (UNUSED, IGNORED) else self.oper
 
 
-def port_rows(snap: Snapshot | None) -> list[PortRow]:
+def port_rows(snap: Snapshot | None, rule: WatchRule | None = None) -> list[PortRow]:
     if snap is None:
         return []
+    verdicts = {} if rule is None else watched_ports(snap, rule)
     out = []
     for p in snap.ports:
         if not p.is_physical:
@@ -258,9 +266,10 @@ def port_rows(snap: Snapshot | None) -> list[PortRow]:
         t, n = snap.transceiver_in(p.ifindex), snap.neighbor_on(p.ifindex)
         breaches = [s.breach for s in snap.sensors_of(p.ifindex)]
         level = "alarm" if "alarm" in breaches else "warning" if "warning" in breaches else "ok" if t else ""
-        out.append(PortRow(p.name, short_port(p.name), p.alias, p.admin, p.oper, p.speed_mbps,
+        out.append(PortRow(p.name, port_label(p.name), p.alias, p.admin, p.oper, p.speed_mbps,
                            f"{t.vendor} {t.model}".strip() if t else "", t.serial if t else "",
-                           f"{n.sys_name} {short_port(n.port)}".strip() if n else "", level))
+                           f"{n.sys_name} {port_label(n.port)}".strip() if n else "", level,
+                           verdicts.get(p.name, "")))
     return out
 
 
@@ -276,7 +285,7 @@ def matches(inc: Incident, q: str) -> bool:
     if not q:
         return True
     hay = " ".join(str(x) for x in (inc.id, inc.cause, words(inc.cause), inc.device, inc.port or "",
-                                    short_port(inc.port) if inc.port else "", inc.summary, inc.serial or "",
+                                    port_label(inc.port) if inc.port else "", inc.summary, inc.serial or "",
                                     inc.owner or "", inc.resolution, *(n.get("text", "") for n in inc.notes)))
     return q.casefold() in hay.casefold()
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.common.names import canonical_port as canonical
-from monitor.common.names import short_port
+from monitor.common.names import port_label
 from monitor.common.units import NO_LIGHT_DBM
 from monitor.model import SensorKind, Snapshot, TableStatus
 from monitor.witness import hardware as hardware_causes
@@ -380,18 +380,18 @@ class Correlator:
             hardware_causes.describe(inc, state.last.get(inc.device), self.fmt)
             return
         ev = {e["what"]: e for e in inc.evidence}
-        where = f"{inc.device} {short_port(inc.port)}" if inc.port else inc.device
+        where = f"{inc.device} {port_label(inc.port)}" if inc.port else inc.device
         peer = self.topology.peer(end(inc.device, inc.port)) if inc.port else None
-        peer_txt = f"{split(peer)[0]} {short_port(split(peer)[1])}" if peer and ":" in peer else peer
+        peer_txt = f"{split(peer)[0]} {port_label(split(peer)[1])}" if peer and ":" in peer else peer
         t = self.fmt(inc.started_at)
         module = self._module_words(inc)
         inc.missing, inc.confidence = [], "high"
         s: str
         if inc.cause == "transceiver_moved":
             ins = next((e for e in inc.evidence if e["what"] == "transceiver_inserted"), None)
-            dest = f"{ins['device']} {short_port(ins['port'])}" if ins else "another port"
+            dest = f"{ins['device']} {port_label(ins['port'])}" if ins else "another port"
             if ins and ins["device"] == inc.device:
-                dest = short_port(ins["port"])
+                dest = port_label(ins["port"])
             s = f"{module} was moved from {where} to {dest} at {t}"
             s += self._config_note(inc, ins)
             inc.missing = self._absent_config(inc, ins)
@@ -412,7 +412,7 @@ class Correlator:
         elif inc.cause == "cable_moved":
             seen = next((e for e in reversed(inc.evidence) if e["what"] in ("neighbor_found", "neighbor_changed")
                          and peer and end(e["device"], e["port"]) == peer and isinstance(e["after"], dict)), None)
-            now_sees = f"{seen['after']['sys_name']} {short_port(seen['after']['port'])}" if seen else "another port"
+            now_sees = f"{seen['after']['sys_name']} {port_label(seen['after']['port'])}" if seen else "another port"
             s = f"the cable from {peer_txt or 'the far end'} was re-patched at {t}: it left {where} and now " \
                 f"reaches {now_sees}"
         elif inc.cause == "optics_degraded":
@@ -483,7 +483,7 @@ class Correlator:
             p = snap.port(port)
             if dom and p is not None and snap.transceiver_in(p.ifindex) is not None and not any(
                     x.kind in (SensorKind.RX_POWER, SensorKind.TX_POWER) for x in snap.sensors_of(p.ifindex)):
-                out.append(f"no DOM on the module in {dev} {short_port(port)}")
+                out.append(f"no DOM on the module in {dev} {port_label(port)}")
             if lldp and snap.table("lldpRemTable").status not in (TableStatus.OK, TableStatus.EMPTY) \
                     and f"no LLDP on {dev}" not in out:
                 out.append(f"no LLDP on {dev}")
@@ -503,8 +503,8 @@ class Correlator:
         new = self.config_of(ins["device"], ins["port"])
         old = self.config_of(inc.device, inc.port)
         if new or old:
-            note += f"; {short_port(ins['port'])} is: {', '.join(new) or 'default'}; " \
-                    f"{short_port(inc.port)} was: {', '.join(old) or 'default'}"
+            note += f"; {port_label(ins['port'])} is: {', '.join(new) or 'default'}; " \
+                    f"{port_label(inc.port)} was: {', '.join(old) or 'default'}"
         return note
 
     # -- resolution -------------------------------------------------------------------------------

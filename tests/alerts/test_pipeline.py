@@ -90,18 +90,18 @@ def test_one_page_with_cause_where_evidence_diff_owner_and_link(tmp_path: Path, 
     assert [n["transition"] for n in sent] == ["opened"]
     (mail,) = smtp.wait_for(1)
     assert mail["To"] == "alice@example.net"
-    assert mail["Subject"] == "[Saksi] OPENED SAK-000001 major: transceiver_removed at core-sw1 Gi1/0/49 (hq)"
+    assert mail["Subject"] == "[Saksi] OPENED SAK-000001 major: transceiver_removed at core-sw1 GigabitEthernet1/0/49 (hq)"
     body = text(mail)
     assert body.startswith("SFP S/N FNS0001ABCD (CISCO GLC-LX-SMD) was removed from core-sw1 Gi1/0/49")
-    assert "site hq (acme), device core-sw1, port Gi1/0/49" in body
-    assert "core-sw1 Gi1/0/49 <-> dist-sw2 Gi1/0/25" in body
+    assert "site hq (acme), device core-sw1, port GigabitEthernet1/0/49" in body
+    assert "core-sw1 GigabitEthernet1/0/49 <-> dist-sw2 GigabitEthernet1/0/25" in body
     assert "Owner:        alice (tier 1, team network)" in body
-    assert "t=300s  trap  dist-sw2 Gi1/0/25  port_down  up -> down" in body
-    assert "Gi1/0/49: + shutdown" in body and "+ shutdown" in body.split("Gi1/0/49: + shutdown")[1]
+    assert "t=300s  trap  dist-sw2 GigabitEthernet1/0/25  port_down  up -> down" in body
+    assert "GigabitEthernet1/0/49: + shutdown" in body and "+ shutdown" in body.split("GigabitEthernet1/0/49: + shutdown")[1]
     assert "https://saksi.example.net/incidents/SAK-000001" in body
     assert "first_notification" in body
     (post,) = webhook.wait_for(1)
-    assert post["title"] == mail["Subject"] and "Gi1/0/49: + shutdown" in post["message"]
+    assert post["title"] == mail["Subject"] and "GigabitEthernet1/0/49: + shutdown" in post["message"]
     assert inc.owner == "alice" and inc.tier == 1
     reasons = [d["reason"] for d in inc.decisions]
     assert reasons[:5] == ["not_inhibited", "not_silenced", "new_incident", "first_notification", "assigned:alice"]

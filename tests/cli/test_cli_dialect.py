@@ -3,11 +3,17 @@ reference is what the commands print (so it cannot drift). All through the real 
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
+import pytest
+
+from tests.check.test_unused import LiveLab
 from tests.conftest import run_saksi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,3 +50,54 @@ def test_flags_render_as_flags_and_the_version_is_the_package_one() -> None:
     assert "-v, --verbose" in run_saksi("--help").stdout
     r = run_saksi("--version")
     assert r.returncode == 0 and r.stdout == f"saksi {version('saksi')}\n"
+
+
+# --- the sweep: one reference form, one port-name form ------------------------------------------------------
+
+REF = re.compile(r"\b(?:SAK|INC)-\d+\b")
+SHORT_PORT = re.compile(r"(?<![\w/-])(?:Gi|Te|Fa|Et|Eth|Twe|Fo|Hu)\d+(?:/\d+)*\b")  # Gi1/0/49, Te1/1/1, Et1
+SCENARIO = ROOT / "tests" / "scenarios" / "sfp-moved-on-core.yaml"
+
+
+@pytest.fixture
+def lab() -> Iterator[LiveLab]:
+    live = LiveLab()
+    try:
+        yield live
+    finally:
+        live.close()
+
+
+def test_every_command_speaks_one_reference_form_and_one_port_name_form(lab: LiveLab, tmp_path: Path) -> None:
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text(lab.lab.inventory_yaml(site="lab"))
+    db = ["--db", f"sqlite:///{tmp_path / 'saksi.db'}"]
+    checked = run_saksi("check", "-i", str(inv), "core-sw1", "gi1/0/49", "--no-ssh", "--json")
+    assert checked.returncode == 0, checked.stderr
+    serial = json.loads(checked.stdout)["ports"][0]["transceiver"]["serial"]
+    assert run_saksi("run", "--once", "-i", str(inv), *db, "--trap-port", "0").returncode == 0
+    lab.step(1, "remove_transceiver", device="core-sw1", port="Gi1/0/49")
+    once = run_saksi("run", "--once", "-i", str(inv), *db, "--trap-port", "0")
+    assert once.returncode == 0, once.stderr
+    listed = json.loads(run_saksi("incidents", *db, "--json").stdout)
+    assert listed and all(re.fullmatch(r"SAK-\d{6}", i["id"]) for i in listed), listed
+    ref = listed[0]["id"]
+    outputs = {
+        "check": run_saksi("check", "-i", str(inv), "core-sw1", "--no-ssh"),
+        "incidents": run_saksi("incidents", *db),
+        "incident show": run_saksi("incident", "show", ref.lower(), *db),
+        "incident show by number": run_saksi("incident", "show", str(int(ref.split("-")[1])), *db, "--json"),
+        "whereis (any case)": run_saksi("whereis", serial.lower(), *db),
+        "run --once": once,
+        "lab run": run_saksi("lab", "run", str(SCENARIO)),
+    }
+    for what, r in outputs.items():
+        assert r.returncode in (0, 1) and "Traceback" not in r.stderr, f"{what}: {r.stderr}"
+        text = r.stdout + r.stderr
+        refs = set(REF.findall(text))
+        assert all(re.fullmatch(r"SAK-\d{6}", x) for x in refs), f"{what}: {sorted(refs)}"
+        assert not SHORT_PORT.findall(text), f"{what}: short port names {sorted(set(SHORT_PORT.findall(text)))}"
+    assert outputs["whereis (any case)"].returncode == 0 and "GigabitEthernet1/0/49" in outputs[
+        "whereis (any case)"].stdout
+    assert ref in outputs["incident show"].stdout and "GigabitEthernet1/0/49" in outputs["incident show"].stdout
+    assert REF.search(outputs["lab run"].stdout), "the lab's incidents carry references too"

@@ -119,20 +119,20 @@ def test_diff_and_per_port_summary(tmp_path: Path) -> None:
         assert "+ shutdown" in text and "- switchport mode access" in text and "+ switchport mode trunk" in text
         assert h.diff("core-sw1", 100.0, 100.0) == ""
         old, new = (h.text(v) for v in h.pair("core-sw1"))
-    assert port_summary(old, new, "cisco_ios", "Gi1/0/49") == ["Gi1/0/49: + shutdown"]
-    assert port_summary(old, new, "cisco_ios", "GigabitEthernet1/0/50") == ["Gi1/0/50: switchport mode access → trunk"]
+    assert port_summary(old, new, "cisco_ios", "GigabitEthernet1/0/49") == ["GigabitEthernet1/0/49: + shutdown"]
+    assert port_summary(old, new, "cisco_ios", "GigabitEthernet1/0/50") == ["GigabitEthernet1/0/50: switchport mode access → trunk"]
     assert section_text(new, "Gi1/0/49", "cisco_ios").splitlines()[0] == "interface GigabitEthernet1/0/49"
 
 
 @pytest.mark.parametrize("platform,old,new,expected", [
     ("cisco_ios", "interface Gi1/0/1\n description A\n", "interface Gi1/0/1\n description B\n",
-     ["Gi1/0/1: description A → B"]),
-    ("cisco_ios", "interface Gi1/0/1\n shutdown\n", "interface Gi1/0/1\n", ["Gi1/0/1: - shutdown"]),
-    ("cisco_ios", "hostname a\n", "hostname a\ninterface Gi1/0/2\n shutdown\n", ["Gi1/0/2: + shutdown"]),
+     ["GigabitEthernet1/0/1: description A → B"]),
+    ("cisco_ios", "interface Gi1/0/1\n shutdown\n", "interface Gi1/0/1\n", ["GigabitEthernet1/0/1: - shutdown"]),
+    ("cisco_ios", "hostname a\n", "hostname a\ninterface Gi1/0/2\n shutdown\n", ["GigabitEthernet1/0/2: + shutdown"]),
     ("arista_eos", "interface Ethernet1\n switchport mode access\n", "interface Ethernet1\n switchport mode trunk\n",
-     ["Et1: switchport mode access → trunk"]),
+     ["Ethernet1: switchport mode access → trunk"]),
     ("cisco_nxos", "interface Ethernet1/1\n speed 1000\n", "interface Ethernet1/1\n speed 10000\n",
-     ["Et1/1: speed 1000 → 10000"]),
+     ["Ethernet1/1: speed 1000 → 10000"]),
     ("juniper_junos", "set interfaces ge-0/0/1 description x\n",
      "set interfaces ge-0/0/1 description x\nset interfaces ge-0/0/1 disable\n", ["ge-0/0/1: + disable"]),
     ("cisco_ios", "router ospf 1\n network 10.0.0.0 0.0.0.255 area 0\n", ("router ospf 1\n passive-interface default\n"

@@ -50,7 +50,7 @@ def test_the_moved_module_names_both_ports_and_its_serial() -> None:
     path = next(p for p in SCENARIOS if p.stem == "sfp-moved-on-core")
     inc = next(i for i in played(path).incidents if i["cause"] == "transceiver_moved")
     assert inc["serial"] and inc["serial"] in inc["summary"]
-    assert "Gi1/0/49" in inc["summary"] and "Gi1/0/50" in inc["summary"]
+    assert "GigabitEthernet1/0/49" in inc["summary"] and "GigabitEthernet1/0/50" in inc["summary"]
     assert inc["link"] == {"a": "core-sw1:GigabitEthernet1/0/49", "b": "dist-sw2:GigabitEthernet1/0/25"}
 
 
