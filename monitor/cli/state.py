@@ -14,6 +14,7 @@ from rich.table import Table
 
 from monitor.common.names import port_label
 from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
+from monitor.reports.records import Report, ReportBook
 from monitor.state.store import DEFAULT_URL, Sighting, Store
 from monitor.state.url import StoreUrlError, open_store, shown
 from monitor.witness.incidents import Incident
@@ -130,12 +131,28 @@ def incident_show_cmd(
     with open_db(db) as store:
         inc = store.incident(wanted)
         url = shown(store.url)
+        reports = ReportBook(store).for_incident(wanted) if inc is not None else []
     if inc is None:
         raise fail(f"no incident {wanted!r} in {url}")
     if as_json:
-        _emit_json(inc.public())
+        extra = {"reports": [r.to_json() for r in reports]} if reports else {}  # customer reports, when any
+        _emit_json({**inc.public(), **extra})
         return
-    show_incident(inc, make_console())
+    console = make_console()
+    show_incident(inc, console)
+    _show_reports(reports, console)
+
+
+def _show_reports(reports: list[Report], console: Console) -> None:
+    """The customer reports that joined (or opened) the incident: its timeline of complaints."""
+    if not reports:
+        return
+    table = Table(title="customer reports", title_justify="left")
+    for col in ("time", "by", "about", "report"):
+        table.add_column(col, overflow="fold")
+    for r in reports:
+        table.add_row(iso(r.at), f"{r.by} ({r.via})", r.place, r.text)
+    console.print(table)
 
 
 def show_incident(inc: Incident, console: Console) -> None:
@@ -192,7 +209,8 @@ def _show_people(inc: Incident, console: Console) -> None:
         for col in ("time", "author", "note"):
             notes.add_column(col, overflow="fold")
         for n in inc.notes:
-            notes.add_row(iso(n.get("at")), str(n.get("author", "")), str(n.get("text", "")))
+            text = str(n.get("text", "")) + ("  (for the customer)" if n.get("public") else "")
+            notes.add_row(iso(n.get("at")), str(n.get("author", "")), text)
         console.print(notes)
     if inc.decisions:
         decisions = Table(title="alerting decisions", title_justify="left")

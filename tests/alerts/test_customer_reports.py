@@ -118,6 +118,10 @@ def test_three_reports_of_a_pulled_backbone_sfp_make_one_incident_and_tell_the_c
     listed = run_saksi("reports", "--incident", "SAK-000001", "--db", db)
     assert listed.returncode == 0, listed.stderr
     assert [line.split()[3] for line in listed.stdout.splitlines()] == ["SAK-000001"] * 3
+    shown = json.loads(run_saksi("incident", "show", "SAK-000001", "--db", db, "--json").stdout)
+    assert [r["by"] for r in shown["reports"]] == ["Ann", "Bob", "Cid"], "the incident's timeline holds them"
+    text = run_saksi("incident", "show", "SAK-000001", "--db", db).stdout
+    assert "customer reports" in text and "(for the customer)" in text
 
     mails = smtp.wait_for(3)
     assert [m["Subject"].split()[1] for m in smtp.to("alice@example.net")] == ["OPENED", "REPORT", "RESOLVED"]
