@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.check.watch import IGNORED, UNUSED, WatchRule, watched_ports
-from monitor.common.names import canonical_port, port_label
+from monitor.common.names import canonical_port, port_label, short_port
 from monitor.confighist.history import ConfigHistory, ConfigHistoryError, ConfigVersion, unified
 from monitor.inventory import Device, Inventory, Site
 from monitor.model import Snapshot
@@ -284,9 +284,10 @@ def matches(inc: Incident, q: str) -> bool:
     """A plain, case-insensitive substring search over what a person would look for (no query language)."""
     if not q:
         return True
-    hay = " ".join(str(x) for x in (inc.id, inc.cause, words(inc.cause), inc.device, inc.port or "",
-                                    port_label(inc.port) if inc.port else "", inc.summary, inc.serial or "",
-                                    inc.owner or "", inc.resolution, *(n.get("text", "") for n in inc.notes)))
+    ports = (port_label(inc.port), short_port(inc.port)) if inc.port else ()  # shown long, often typed short
+    hay = " ".join(str(x) for x in (inc.id, inc.cause, words(inc.cause), inc.device, inc.port or "", *ports,
+                                    inc.summary, inc.serial or "", inc.owner or "", inc.resolution,
+                                    *(n.get("text", "") for n in inc.notes)))
     return q.casefold() in hay.casefold()
 
 

@@ -77,7 +77,7 @@ def test_customer_follows_the_sfp_incident_and_sees_nothing_else(browser: object
     for step, e in zip(steps, lab.incident_a.evidence, strict=True):  # in order, each with what, where and when
         assert words(e["what"]) in step and e["device"] in step, (step, e)
         assert local(e["at"], "Europe/Helsinki")[1] in step  # the site's time zone
-    assert any("Gi1/0/49" in s and "down" in s.lower() for s in steps), steps
+    assert any("GigabitEthernet1/0/49" in s and "down" in s.lower() for s in steps), steps
     assert page.get_by_role("button", name="Acknowledge").count() == 0  # read-only: no action forms
     assert page.locator("form[action*='/note']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "2-customer-incident.png"), full_page=True)
