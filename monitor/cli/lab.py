@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from monitor.alerts.config import AlertingConfigError, load_alerting
+from monitor.cli.progress import progress
 from monitor.common.errors import SaksiError
 from monitor.common.names import port_label
 from monitor.lab import runner, scenario
@@ -49,11 +50,13 @@ def run_cmd(path: Annotated[Path, typer.Argument(help="scenario YAML")],
     except AlertingConfigError as exc:
         sys.stderr.write(f"saksi: {exc}\n")
         raise typer.Exit(2) from None
-    result = asyncio.run(runner.run(scn, alerting=config))
+    console = _console()
+    with progress(console, f"playing {scn.name} ({scn.run_until:g} simulated seconds)", False if as_json else None):
+        result = asyncio.run(runner.run(scn, alerting=config))
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
         return
-    show_run(result, scn, _console())
+    show_run(result, scn, console)
 
 
 def _port_view(s: Snapshot) -> dict[str, tuple[str, str, str]]:

@@ -79,6 +79,10 @@ def test_every_command_speaks_one_reference_form_and_one_port_name_form(lab: Liv
     lab.step(1, "remove_transceiver", device="core-sw1", port="Gi1/0/49")
     once = run_saksi("run", "--once", "-i", str(inv), *db, "--trap-port", "0")
     assert once.returncode == 0, once.stderr
+    # run says what it does on start (INFO, not WARNING) and --once ends with a summary
+    assert "INFO monitor.cli.run: watching 2 devices at 1 site, each polled every 60 s" in once.stderr
+    assert "traps off" in once.stderr and "WARNING" not in once.stderr, once.stderr
+    assert once.stdout == "saksi run --once: 2 devices: 2 answered; 1 open incident\n", once.stdout
     listed = json.loads(run_saksi("incidents", *db, "--json").stdout)
     assert listed and all(re.fullmatch(r"SAK-\d{6}", i["id"]) for i in listed), listed
     ref = listed[0]["id"]
