@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from typing import Annotated, Any
@@ -78,11 +77,14 @@ def summary(key: str, series: dict[str, Any]) -> str:
 
 
 def _reader(db: str | None, influx_url: str | None, influx_token: str, influx_bucket: str) -> PointReader:
+    from monitor.state.url import parse_store_url, store_url
     from monitor.timeseries import EmbeddedStore, InfluxReader, points_db_for
 
     if influx_url:
         return InfluxReader(influx_url, influx_token, influx_bucket)
-    points = points_db_for(db or os.environ.get("SAKSI_DB", "sqlite:///var/saksi.db"))
+    url = store_url(db)
+    parse_store_url(url)  # a bad --db is one line (StoreUrlError is a ValueError), not SQLAlchemy's traceback
+    points = points_db_for(url)
     if not points.exists():
         raise FileNotFoundError(f"no points store at {points} (give --db of a `saksi run` store, or --influx-url)")
     return EmbeddedStore(points)

@@ -63,7 +63,8 @@ def register(app: typer.Typer) -> None:
         """Poll every device of the inventory on a schedule, answer traps, keep incidents in the store."""
         if (problem := number_problem(interval=interval, concurrency=concurrency, trap_port=trap_port,
                                       spool_max_mb=spool_max_mb, member_timeout=member_timeout,
-                                      heartbeat=heartbeat)) is not None:
+                                      heartbeat=heartbeat)) is not None \
+                or (problem := folder_problem("--spool-dir", spool_dir)) is not None:
             sys.stderr.write(f"saksi: {problem}\n")
             raise typer.Exit(2)
         try:
@@ -183,6 +184,25 @@ def register(app: typer.Typer) -> None:
             store.close()
 
 
+DAY_S = 86400.0  # the longest a daemon's interval, heartbeat or member timeout may sensibly be
+
+
+def folder_problem(option: str, path: Path | None) -> str | None:
+    """What is wrong with a folder option (made on demand, but only inside a folder that exists).
+
+    >>> folder_problem("--spool-dir", Path("/nonexistent/spool"))
+    '--spool-dir /nonexistent/spool: no directory /nonexistent to make it in'
+    >>> folder_problem("--spool-dir", None) is None
+    True
+    """
+    if path is None or path.is_dir():
+        return None
+    if path.exists():
+        return f"{option} {path}: not a directory"
+    parent = path.absolute().parent
+    return None if parent.is_dir() else f"{option} {path}: no directory {parent} to make it in"
+
+
 def number_problem(*, interval: float, concurrency: int, trap_port: int, spool_max_mb: float,
                    member_timeout: float, heartbeat: float) -> str | None:
     """What is wrong with `run`'s numbers, in the words of its options; None when nothing is.
@@ -192,12 +212,13 @@ def number_problem(*, interval: float, concurrency: int, trap_port: int, spool_m
     True
     >>> number_problem(interval=float("nan"), concurrency=32, trap_port=1162, spool_max_mb=256,
     ...                member_timeout=15, heartbeat=5)
-    '--interval must be a number of seconds > 0'
+    '--interval must be a number > 0 and at most 86400 seconds'
     """
-    for name, value in (("--interval", interval), ("--spool-max-mb", spool_max_mb),
-                        ("--member-timeout", member_timeout), ("--heartbeat", heartbeat)):
-        if not (math.isfinite(value) and value > 0):
-            return f"{name} must be a number{' of seconds' if name != '--spool-max-mb' else ''} > 0"
+    for name, value, most in (("--interval", interval, DAY_S), ("--spool-max-mb", spool_max_mb, 10**7),
+                              ("--member-timeout", member_timeout, DAY_S), ("--heartbeat", heartbeat, DAY_S)):
+        if not (math.isfinite(value) and 0 < value <= most):
+            unit = " seconds" if name != "--spool-max-mb" else ""
+            return f"{name} must be a number > 0 and at most {most:g}{unit}"
     if not 1 <= concurrency <= 100_000:
         return "--concurrency must be between 1 and 100000"
     if not 0 <= trap_port <= 65535:

@@ -88,6 +88,9 @@ def web_cmd(
         raise _fail(f"--trusted-proxy: {exc}") from None
     if not 1 <= port <= 65535:
         raise _fail("--port must be between 1 and 65535")
+    if config_history is not None and not config_history.is_dir() and (
+            config_history.exists() or not config_history.absolute().parent.is_dir()):
+        raise _fail(f"--config-history {config_history}: not a folder (nor one `saksi run` could make)")
     inv = _inventory(inventory, required=True)
     assert inv is not None
     store = _store(db, create=True)

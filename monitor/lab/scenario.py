@@ -75,8 +75,8 @@ def _serial(scenario: str, key: str) -> str:
 def load(path: str | Path) -> Scenario:
     p = Path(path)
     try:
-        raw = yaml.safe_load(p.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:  # a binary file is not a scenario either
         raise ScenarioError(f"{p}: cannot read scenario: {exc}") from None
     return parse(raw, str(p))
 

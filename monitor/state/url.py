@@ -20,7 +20,7 @@ PSEUDO_FS = ("/proc", "/sys", "/dev")  # kernel views: SQLite cannot keep a stor
 EXAMPLES = "sqlite:///var/saksi.db or postgresql+psycopg://user@host/saksi"
 
 
-class StoreUrlError(StoreError):
+class StoreUrlError(StoreError, ValueError):
     """A store URL that cannot be opened; the message is one line and names the URL (without its password)."""
 
 
@@ -45,7 +45,16 @@ def shown(url: str) -> str:
         return url
 
 
-def _parse(url: str) -> URL:
+def parse_store_url(url: str) -> URL:
+    """The URL parsed, or StoreUrlError in one line (a path typed where a URL belongs gets the URL to write).
+
+    >>> parse_store_url("sqlite:///var/saksi.db").database
+    'var/saksi.db'
+    >>> parse_store_url("typo.db")
+    Traceback (most recent call last):
+    ...
+    monitor.state.url.StoreUrlError: --db 'typo.db' is not a store URL (for a SQLite file write sqlite:///typo.db)
+    """
     try:
         return make_url(url)
     except ArgumentError:
@@ -97,7 +106,7 @@ def open_store(given: str | None, *, create: bool) -> Store:
     location's directory (var/) is made on demand; a directory someone typed must exist.
     """
     url = store_url(given)
-    u = _parse(url)
+    u = parse_store_url(url)
     try:
         backend = u.get_backend_name()
     except Exception:  # noqa: BLE001 - an unknown dialect is a bad URL, whatever SQLAlchemy calls it
