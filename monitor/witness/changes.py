@@ -273,8 +273,8 @@ def error_rate(before: int | None, after: int | None, dt: float) -> float | None
 
 def _modules(prev: Snapshot, curr: Snapshot, now: float) -> list[Change]:
     out = []
-    name_of_prev = {p.ifindex: p.name for p in prev.ports}
-    name_of_curr = {p.ifindex: p.name for p in curr.ports}
+    name_of_prev: dict[int | None, str] = {p.ifindex: p.name for p in prev.ports}
+    name_of_curr: dict[int | None, str] = {p.ifindex: p.name for p in curr.ports}
     before = {name_of_prev.get(t.ifindex, f"ifIndex {t.ifindex}"): t for t in prev.transceivers}
     after = {name_of_curr.get(t.ifindex, f"ifIndex {t.ifindex}"): t for t in curr.transceivers}
     since = curr.facts.entity_last_change_s
@@ -283,6 +283,7 @@ def _modules(prev: Snapshot, curr: Snapshot, now: float) -> list[Change]:
         b, a = before.get(port), after.get(port)
         if b is not None and a is not None and b.identity == a.identity:
             continue
+        serial: str | None
         if b is not None and a is None:
             kind, serial = ChangeKind.TRANSCEIVER_REMOVED, b.serial
         elif b is None and a is not None:
@@ -330,8 +331,8 @@ def _dom(prev: Snapshot, curr: Snapshot, now: float) -> list[Change]:
 
 def _neighbors(prev: Snapshot, curr: Snapshot, now: float) -> list[Change]:
     out = []
-    name_b = {p.ifindex: p.name for p in prev.ports}
-    name_a = {p.ifindex: p.name for p in curr.ports}
+    name_b: dict[int | None, str] = {p.ifindex: p.name for p in prev.ports}
+    name_a: dict[int | None, str] = {p.ifindex: p.name for p in curr.ports}
     before = {name_b.get(n.ifindex, n.local_port): n for n in prev.neighbors}
     after = {name_a.get(n.ifindex, n.local_port): n for n in curr.neighbors}
     for port in sorted(before.keys() | after.keys()):

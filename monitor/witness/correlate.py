@@ -1,9 +1,10 @@
 """Correlation: changes of a whole site grouped into incidents that name the physical cause.
 
-Each rule reads like an Alertmanager inhibit rule: a source change (module removed), the symptoms it
-explains (link down, neighbour lost, the far end's loss of light), the keys that must match (the
-port, its link, the module's serial), and a hold-down window. Rules are data (`RULES`); the engine
-is a pure function of changes, topology, snapshots and `now` — it never reads the clock.
+The engine: it orders a batch of changes, finds the open incident each belongs to (grouping), names the
+cause a change points to (classification), and lets a firmer cause take an incident over. The causes
+themselves (severity, rank, sources, symptoms, hold-down) are data in `monitor.witness.rules`; the words
+are `monitor.witness.describe`, how an incident ends is `monitor.witness.resolve`. A pure function of
+changes, topology, snapshots and `now` — it never reads the clock.
 
 When the evidence does not support a cause, the cause is `unknown` and the incident says what is
 missing. A later, stronger piece of evidence (the near end's poll arriving after the far end's)
@@ -17,64 +18,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.common.names import canonical_port as canonical
-from monitor.common.names import port_label
 from monitor.common.units import NO_LIGHT_DBM
-from monitor.model import SensorKind, Snapshot, TableStatus
+from monitor.model import SensorKind, Snapshot
 from monitor.witness import hardware as hardware_causes
 from monitor.witness.changes import Change
 from monitor.witness.changes import ChangeKind as K
+from monitor.witness.describe import describe
 from monitor.witness.incidents import Incident
+from monitor.witness.resolve import resolve
+from monitor.witness.rules import GUESSES, RULES, may_become, outranks
 from monitor.witness.topology import Topology, end, split
 from monitor.witness.trends import TrendConfig, TrendState
 
 DEAD_TX_DBM = -30.0  # a laser below this is not transmitting
 FLAP_WINDOW_S = 900.0  # the same problem back within this time reopens the same incident
-
-
-@dataclass(frozen=True)
-class Rule:
-    cause: str
-    source: tuple[K, ...]  # the change that is the cause
-    explains: tuple[K, ...]  # symptoms it absorbs
-    match: str  # keys that must match: "link" (either end of the port's link), "device", "serial"
-    hold_down_s: float  # how long a source waits for its partner (a removal for its insertion)
-    severity: str
-    rank: int  # a stronger cause replaces a weaker guess on the same incident
-
-
-_LINK_SYMPTOMS = (K.PORT_DOWN, K.PORT_UP, K.NEIGHBOR_LOST, K.NEIGHBOR_FOUND, K.NEIGHBOR_CHANGED, K.DOM_BREACH,
-                  K.DOM_RECOVERED, K.DOM_DRIFT, K.ADMIN_UP)
-RULES: dict[str, Rule] = {r.cause: r for r in (
-    Rule("device_rebooted", (K.REBOOTED,), (*_LINK_SYMPTOMS, K.UNREACHABLE, K.REACHABLE, K.ENTITY_CHANGED),
-         "device", 0, "major", 90),
-    Rule("device_unreachable", (K.UNREACHABLE,), (*_LINK_SYMPTOMS, K.REACHABLE), "device", 0, "critical", 40),
-    Rule("transceiver_moved", (K.TRANSCEIVER_REMOVED, K.TRANSCEIVER_INSERTED), _LINK_SYMPTOMS, "serial",
-         1800, "major", 85),
-    Rule("transceiver_replaced", (K.TRANSCEIVER_REPLACED,), _LINK_SYMPTOMS, "link", 0, "major", 80),
-    Rule("transceiver_removed", (K.TRANSCEIVER_REMOVED, K.ENTITY_CHANGED), _LINK_SYMPTOMS, "link", 1800,
-         "major", 75),
-    Rule("transceiver_inserted", (K.TRANSCEIVER_INSERTED,), _LINK_SYMPTOMS, "link", 0, "info", 70),
-    Rule("port_shutdown", (K.ADMIN_DOWN,), _LINK_SYMPTOMS, "link", 0, "warning", 72),
-    Rule("transceiver_failed", (K.PORT_DOWN,), _LINK_SYMPTOMS, "link", 0, "major", 60),
-    Rule("cable_moved", (K.NEIGHBOR_CHANGED, K.NEIGHBOR_FOUND), _LINK_SYMPTOMS, "link", 0, "major", 58),
-    Rule("optics_degraded", (K.DOM_BREACH, K.DOM_DRIFT, K.PORT_DOWN), _LINK_SYMPTOMS, "link", 0, "warning", 55),
-    Rule("cable_unplugged", (K.PORT_DOWN,), _LINK_SYMPTOMS, "link", 0, "major", 50),
-    Rule("config_changed", (K.CONFIG_CHANGED,), _LINK_SYMPTOMS, "link", 0, "info", 45),
-    Rule("errors_rising", (K.ERRORS_RISING,), (K.ERRORS_RISING,), "link", 0, "warning", 30),
-    Rule("unknown", (K.PORT_DOWN,), _LINK_SYMPTOMS, "link", 0, "major", 10),
-    # hardware: device-wide, no hold-down; overheating explains the silence (and links) of a thermal shutdown
-    Rule("overheating", (K.TEMPERATURE_BREACH, K.TEMPERATURE_RISING, K.UNREACHABLE),
-         (*_LINK_SYMPTOMS, K.TEMPERATURE_BREACH, K.TEMPERATURE_RISING, K.TEMPERATURE_RECOVERED, K.UNREACHABLE,
-          K.REACHABLE, K.REBOOTED), "device", 0, "major", 92),
-    Rule("power_supply_failed", (K.POWER_SUPPLY_FAILED,), (K.POWER_SUPPLY_FAILED, K.POWER_SUPPLY_RECOVERED,
-                                                          K.UNREACHABLE, K.REACHABLE, K.REBOOTED, *_LINK_SYMPTOMS),
-         "device", 0, "major", 66),
-    Rule("fan_failed", (K.FAN_FAILED,), (K.FAN_FAILED, K.FAN_RECOVERED, K.TEMPERATURE_RISING, K.TEMPERATURE_BREACH,
-                                          K.TEMPERATURE_RECOVERED, K.UNREACHABLE), "device", 0, "major", 65),
-    Rule("storage_failing", (K.STORAGE_FULL, K.STORAGE_FILLING, K.STORAGE_ALLOCATION_FAILED, K.DISK_FAILED),
-         (K.STORAGE_FULL, K.STORAGE_FILLING, K.STORAGE_ALLOCATION_FAILED, K.DISK_FAILED, K.STORAGE_RECOVERED,
-          K.DISK_RECOVERED), "device", 0, "major", 64),
-)}
 
 
 @dataclass
@@ -86,13 +43,6 @@ class State:
     last: dict[str, Snapshot] = field(default_factory=dict)  # latest snapshot per device
     trends: TrendState = field(default_factory=TrendState)  # storage and temperature series (monitor.witness.trends)
 
-
-# Causes inferred from symptoms, which firmer evidence may overturn; and the stories one cause grows into.
-GUESSES = frozenset({"unknown", "cable_unplugged", "device_unreachable"})
-_STORIES = {("transceiver_removed", "transceiver_moved"), ("transceiver_removed", "transceiver_replaced"),
-            ("transceiver_inserted", "transceiver_moved"), ("device_unreachable", "device_rebooted"),
-            ("cable_unplugged", "cable_moved")}
-_STORIES |= {("fan_failed", "overheating")}  # a dead fan, then an alarm or a thermal shutdown: one incident
 
 TimeFormat = Callable[[float], str]
 
@@ -119,13 +69,13 @@ class Correlator:
         self.topology.learn(state.last)
         touched: dict[int, Incident] = {}
         self._batch = changes
-        self._polled = set(snapshots)  # the devices this batch heard from (a resolution needs their word)
+        polled = set(snapshots)  # the devices this batch heard from (a resolution needs their word)
         for c in self._ordered(changes):
             inc = self._assign(state, c, now)
             if inc is not None:
                 touched[id(inc)] = inc
         for inc in list(state.incidents):
-            if inc.open and self._resolve(state, inc, changes, now):
+            if inc.open and resolve(self, state, inc, changes, polled, now):
                 touched[id(inc)] = inc
         for serial, r in list(state.removals.items()):
             if now - r["at"] > RULES["transceiver_moved"].hold_down_s:
@@ -177,7 +127,7 @@ class Correlator:
         if removal is not None:
             cover = next((i for i in state.incidents if i.key == removal["key"] and i.open), cover)
         cause = self._cause_for(state, c, cover)
-        if cover is not None and (cause is None or cause == cover.cause or self._may_become(cover.cause, cause)):
+        if cover is not None and (cause is None or cause == cover.cause or may_become(cover.cause, cause)):
             inc = cover
         elif cause is None:
             return None  # a symptom nothing explains yet, or an ordinary event (a port coming up)
@@ -188,19 +138,14 @@ class Correlator:
             self._cover(inc, end(c.device, c.port))
         if c.kind in (K.UNREACHABLE, K.REBOOTED) and f"device:{c.device}" not in inc.affected:
             inc.affected.append(f"device:{c.device}")
-        if cause is not None and cause != inc.cause and _outranks(cause, inc.cause):
+        if cause is not None and cause != inc.cause and outranks(cause, inc.cause):
             self._relocate(state, inc, cause, self._origin(c, cause, removal))
         if c.kind is K.TRANSCEIVER_REMOVED and c.serial:
             state.removals[c.serial] = {"at": now, "key": inc.key, "device": c.device, "port": c.port}
         inc.updated_at = now
         inc.started_at = min(inc.started_at, c.when)
-        self._describe(state, inc)
+        describe(self, state, inc)
         return inc
-
-    @staticmethod
-    def _may_become(current: str, new: str) -> bool:
-        """A guess gives way to a firmer cause; a firm cause only to the rest of its own story."""
-        return current in GUESSES or (current, new) in _STORIES
 
     def _origin(self, c: Change, cause: str, removal: dict[str, Any] | None) -> Change:
         """Where a cause happened: a move happened where the module left, a re-patch where the cable left."""
@@ -375,218 +320,17 @@ class Correlator:
         return "unknown"
 
     # -- words -----------------------------------------------------------------------------------
-    def _describe(self, state: State, inc: Incident) -> None:
-        if inc.cause in hardware_causes.CAUSES:
-            hardware_causes.describe(inc, state.last.get(inc.device), self.fmt)
-            return
-        ev = {e["what"]: e for e in inc.evidence}
-        where = f"{inc.device} {port_label(inc.port)}" if inc.port else inc.device
-        peer = self.topology.peer(end(inc.device, inc.port)) if inc.port else None
-        peer_txt = f"{split(peer)[0]} {port_label(split(peer)[1])}" if peer and ":" in peer else peer
-        t = self.fmt(inc.started_at)
-        module = self._module_words(inc)
-        inc.missing, inc.confidence = [], "high"
-        s: str
-        if inc.cause == "transceiver_moved":
-            ins = next((e for e in inc.evidence if e["what"] == "transceiver_inserted"), None)
-            dest = f"{ins['device']} {port_label(ins['port'])}" if ins else "another port"
-            if ins and ins["device"] == inc.device:
-                dest = port_label(ins["port"])
-            s = f"{module} was moved from {where} to {dest} at {t}"
-            s += self._config_note(inc, ins)
-            inc.missing = self._absent_config(inc, ins)
-        elif inc.cause == "transceiver_removed":
-            if "transceiver_removed" in ev:
-                s = f"{module} was removed from {where} at {t}"
-            else:
-                s = f"a module in {where} was pulled and put back between two polls ({t}); the link flapped"
-                inc.confidence = "medium"
-        elif inc.cause == "transceiver_replaced":
-            s = f"the module in {where} was replaced at {t}: now {module}"
-        elif inc.cause == "transceiver_inserted":
-            s = f"{module} was inserted into {where} at {t}"
-        elif inc.cause == "transceiver_failed":
-            s = f"{module or 'the module'} in {where} stopped transmitting at {t} (it is still in its cage)"
-        elif inc.cause == "port_shutdown":
-            s = f"{where} was shut down administratively at {t}"
-        elif inc.cause == "cable_moved":
-            seen = next((e for e in reversed(inc.evidence) if e["what"] in ("neighbor_found", "neighbor_changed")
-                         and peer and end(e["device"], e["port"]) == peer and isinstance(e["after"], dict)), None)
-            now_sees = f"{seen['after']['sys_name']} {port_label(seen['after']['port'])}" if seen else "another port"
-            s = f"the cable from {peer_txt or 'the far end'} was re-patched at {t}: it left {where} and now " \
-                f"reaches {now_sees}"
-        elif inc.cause == "optics_degraded":
-            d = ev.get("dom_breach") or ev.get("dom_drift")
-            s = f"the light at {where} degraded at {t}" + (f": {d['detail']}" if d else " below the receiver's level")
-        elif inc.cause == "cable_unplugged":
-            dark = self._absent(state, [r for r in (end(inc.device, inc.port or ""), peer) if r], dom=True)
-            s = f"the cable between {where} and {peer_txt} was unplugged at {t}"
-            s += f" ({'; '.join(dark)})" if dark else " (both modules still light)"
-            inc.confidence = "medium"
-            inc.missing = ["which end was unplugged: both ends lose light at once", *dark]
-        elif inc.cause == "config_changed":
-            s = f"the configuration of {where} changed at {t}"
-        elif inc.cause == "device_rebooted":
-            s = f"{inc.device} rebooted at {t}"
-        elif inc.cause == "device_unreachable":
-            s = f"{inc.device} stopped answering at {t}; its links went down with it"
-            inc.confidence = "medium"
-            inc.missing = [f"why {inc.device} is silent: power, a crash, or the path to it"]
-        elif inc.cause == "errors_rising":
-            e = ev.get("errors_rising")
-            s = f"input errors rising on {where} since {t}" + (f": {e['detail']}" if e else "")
-        else:
-            s = f"{where} went down at {t} and no physical change explains it"
-            inc.confidence = "low"
-            ends = [r for r in (end(inc.device, inc.port), peer) if r] if inc.port else []
-            absent = self._absent(state, ends, dom=True, lldp=True)
-            inc.missing = absent or ["DOM readings on both ends, or a poll of the far end"]
-        configs = [e["detail"] for e in inc.evidence if e["what"] == "config_changed" and e["detail"]]
-        if configs and inc.cause not in ("transceiver_moved",):
-            s += f"; configuration: {'; '.join(configs)}"
-        behind = [a.split(":", 1)[1] for a in inc.affected if a.startswith("device:") and a != f"device:{inc.device}"]
-        if behind:
-            s += f"; {len(behind)} device(s) behind it unreachable ({', '.join(sorted(behind))})"
-        if peer and inc.cause not in ("device_rebooted", "device_unreachable", "cable_unplugged", "cable_moved"):
-            s += f"; link to {peer_txt} affected"
-        inc.summary = s
 
-    def _module_words(self, inc: Incident) -> str:
-        for e in inc.evidence:
-            for side in ("before", "after"):
-                v = e.get(side)
-                if isinstance(v, dict) and v.get("serial") == inc.serial and inc.serial:
-                    return f"SFP S/N {inc.serial} ({v.get('vendor', '')} {v.get('model', '')})".replace("( ", "(")
-        return f"SFP S/N {inc.serial}" if inc.serial else ""
 
-    def _config_reasons(self, inc: Incident, ins: dict[str, Any] | None) -> list[str]:
-        """Why the configuration of the devices a move touched is not collected (empty: it is)."""
-        if self.config_missing is None:
-            return []
-        devices = dict.fromkeys(d for d in (inc.device, ins["device"] if ins else None) if d)
-        return [r for r in (self.config_missing(d) for d in devices) if r]
 
-    def _absent_config(self, inc: Incident, ins: dict[str, Any] | None) -> list[str]:
-        return [f"configuration not collected ({r})" for r in self._config_reasons(inc, ins)]
 
-    @staticmethod
-    def _absent(state: State, refs: list[str], dom: bool = False, lldp: bool = False) -> list[str]:
-        """The evidence sources these port ends do not have: a module without DOM, a device without LLDP."""
-        out: list[str] = []
-        for ref in refs:
-            if ":" not in ref:
-                continue
-            dev, port = split(ref)
-            snap = state.last.get(dev)
-            if snap is None or not snap.reachable:
-                continue
-            p = snap.port(port)
-            if dom and p is not None and snap.transceiver_in(p.ifindex) is not None and not any(
-                    x.kind in (SensorKind.RX_POWER, SensorKind.TX_POWER) for x in snap.sensors_of(p.ifindex)):
-                out.append(f"no DOM on the module in {dev} {port_label(port)}")
-            if lldp and snap.table("lldpRemTable").status not in (TableStatus.OK, TableStatus.EMPTY) \
-                    and f"no LLDP on {dev}" not in out:
-                out.append(f"no LLDP on {dev}")
-        return out
 
-    def _config_note(self, inc: Incident, ins: dict[str, Any] | None) -> str:
-        changed = any(e["what"] == "config_changed" for e in inc.evidence)
-        absent = self._absent_config(inc, ins)
-        if changed:
-            note = "; a configuration change was seen"
-        elif absent:
-            return "; " + "; ".join(absent)  # no history: no claim either way
-        else:
-            note = "; no configuration change"
-        if self.config_of is None or ins is None or inc.port is None:
-            return note
-        new = self.config_of(ins["device"], ins["port"])
-        old = self.config_of(inc.device, inc.port)
-        if new or old:
-            note += f"; {port_label(ins['port'])} is: {', '.join(new) or 'default'}; " \
-                    f"{port_label(inc.port)} was: {', '.join(old) or 'default'}"
-        return note
 
     # -- resolution -------------------------------------------------------------------------------
-    def _port(self, state: State, ref: str) -> tuple[bool, str, str, str | None]:
-        dev, port = split(ref)
-        s = state.last.get(dev)
-        if s is None or not s.reachable:
-            return False, "unknown", "unknown", None
-        p = s.port(port)
-        if p is None:
-            return True, "unknown", "unknown", None
-        t = s.transceiver_in(p.ifindex)
-        return True, p.admin, p.oper, t.serial if t else None
 
-    def _resolve(self, state: State, inc: Incident, changes: list[Change], now: float) -> bool:
-        why = self._resolution(state, inc, changes)
-        if why is None:
-            return False
-        inc.resolved_at, inc.resolution, inc.updated_at = now, why, now
-        return True
 
-    def _resolution(self, state: State, inc: Incident, changes: list[Change]) -> str | None:
-        if inc.cause in hardware_causes.CAUSES:
-            return hardware_causes.resolution(inc, state.last.get(inc.device), state.trends,
-                                              self._links_up(state, inc), changes)
-        if inc.cause in ("device_rebooted", "device_unreachable"):
-            devices = [a.split(":", 1)[1] for a in inc.affected if a.startswith("device:")]
-            if all(d in state.last and state.last[d].reachable for d in devices) and self._links_up(state, inc):
-                return "device back" + (" after a reboot" if inc.cause == "device_rebooted" else "")
-            return None
-        if inc.cause == "errors_rising":
-            rising = any(c.kind is K.ERRORS_RISING and c.device == inc.device and c.port == inc.port for c in changes)
-            seen = inc.device in getattr(self, "_polled", ()) or any(c.device == inc.device for c in changes)
-            return None if rising or not seen else "errors stopped rising"
-        if inc.port is None:
-            return "recorded" if inc.cause == "config_changed" else None
-        reachable, admin, oper, serial = self._port(state, end(inc.device, inc.port))
-        if not reachable:
-            return None
-        links = self._links_up(state, inc)
-        behind = [a.split(":", 1)[1] for a in inc.affected if a.startswith("device:")]
-        if any(d in state.last and not state.last[d].reachable for d in behind):
-            return None
-        if inc.cause in ("transceiver_inserted", "config_changed"):
-            return "recorded" if oper == "up" or self.topology.peer(end(inc.device, inc.port)) is None \
-                else None
-        if inc.cause == "optics_degraded":
-            if oper != "up" or self._breached(state, inc.device, inc.port):
-                return None
-            return "optics back within thresholds"
-        if oper != "up" or admin != "up" or not links:
-            return None
-        if inc.cause in ("transceiver_removed", "transceiver_moved"):
-            if serial is None:
-                return None
-            if inc.serial is None and inc.cause == "transceiver_removed":
-                return "module re-seated"
-            if inc.serial is None:
-                return "module re-seated"
-            return "module re-inserted" if serial == inc.serial else f"a module (S/N {serial}) is back in the port"
-        return {"transceiver_replaced": "link up with the new module", "transceiver_failed": "link restored",
-                "port_shutdown": "port enabled again", "cable_moved": "cable back in place",
-                "cable_unplugged": "cable back", "unknown": "link back up"}.get(inc.cause, "healthy again")
 
-    def _links_up(self, state: State, inc: Incident) -> bool:
-        for ref in inc.affected:
-            if ref.startswith("device:") or ":" not in ref:
-                continue
-            reachable, _, oper, _ = self._port(state, ref)
-            if not reachable or oper != "up":
-                if inc.cause in ("transceiver_moved", "cable_moved") and ref != end(inc.device, inc.port or "") \
-                        and ref != self.topology.peer(end(inc.device, inc.port or "")):
-                    continue  # the port a module was moved to may stay down once it is moved back
-                return False
-        return True
 
-    def _breached(self, state: State, device: str, port: str) -> bool:
-        s = state.last.get(device)
-        p = s.port(port) if s is not None else None
-        if p is None:
-            return True
-        return any(x.breach for x in s.sensors_of(p.ifindex) if x.kind in (SensorKind.RX_POWER, SensorKind.TX_POWER))
 
 
 def _unused(state: State, key: str, inc: Incident | None = None) -> str:
@@ -611,11 +355,3 @@ def _closest(found: list[Incident], c: Change) -> Incident | None:
         return here[-1]
     before = [i for i in found if i.started_at <= c.when]
     return max(before, key=lambda i: i.started_at) if before else found[0]
-
-
-def _outranks(new: str, old: str) -> bool:
-    """A firmer cause takes the incident over; so does a device's own silence or reboot over a guess about
-    one of its links, which the other end saw first (polls of the two ends are not simultaneous)."""
-    if RULES[new].rank > RULES[old].rank:
-        return True
-    return old in ("cable_unplugged", "unknown") and RULES[new].match == "device"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from monitor.model import Snapshot
 from monitor.witness.changes import Change
 from monitor.witness.changes import ChangeKind as K
 from monitor.witness.incidents import Incident
-from monitor.model import Snapshot
 from monitor.witness.trends import TrendState
 
 CAUSES = ("power_supply_failed", "fan_failed", "overheating", "storage_failing")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from monitor.model import Snapshot
 from monitor.common.names import canonical_port
+from monitor.model import Snapshot
 
 
 def end(device: str, port: str) -> str:

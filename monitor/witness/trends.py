@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from monitor.witness.changes import Change, ChangeKind
 from monitor.model import Snapshot
+from monitor.witness.changes import Change, ChangeKind
 
 Points = list[tuple[float, float]]  # (time, value)
 

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.witness.changes import Change, ChangeKind, detect
 from monitor.lab import runner, scenario
 from monitor.model import (
     DeviceFacts,
@@ -28,6 +27,7 @@ from monitor.model import (
     Transceiver,
 )
 from monitor.state.serialize import change_from_dict, change_to_dict, snapshot_from_dict, snapshot_to_dict
+from monitor.witness.changes import Change, ChangeKind, detect
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

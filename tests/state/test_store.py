@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from monitor.witness.changes import ChangeKind, detect
-from monitor.witness.incidents import Incident
+from monitor.common.names import canonical_port
 from monitor.lab import runner, scenario
 from monitor.model import Snapshot, TableHealth, TableStatus
-from monitor.common.names import canonical_port
 from monitor.state.serialize import snapshot_to_dict
 from monitor.state.store import Store
+from monitor.witness.changes import ChangeKind, detect
+from monitor.witness.incidents import Incident
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from monitor.model import DeviceFacts, Neighbor, Port, Snapshot, TableHealth, TableStatus, Transceiver
-from monitor.witness.changes import Change, ChangeKind as K, detect
+from monitor.witness.changes import Change, detect
+from monitor.witness.changes import ChangeKind as K
 
 OK, PARTIAL, TIMEOUT = TableStatus.OK, TableStatus.PARTIAL, TableStatus.TIMEOUT
 G1, G2 = "GigabitEthernet1/0/1", "GigabitEthernet1/0/2"

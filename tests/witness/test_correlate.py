@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from monitor.common.names import port_label
 from monitor.model import Snapshot
 from monitor.witness.correlate import Correlator
 from monitor.witness.observer import Witness
@@ -68,7 +69,7 @@ def test_an_unplugged_cable_without_dom_claims_no_light() -> None:
     observe(w, snap(0), CASES["the cable to a host went"][0])
     (inc,) = w.state.incidents
     assert "still light" not in inc.summary, inc.summary
-    assert "no DOM on the module in sw1 Gi1/0/1" in inc.missing and inc.confidence == "medium"
+    assert f"no DOM on the module in sw1 {port_label(G1)}" in inc.missing and inc.confidence == "medium"
 
 
 def test_the_module_put_back_resolves_its_removal() -> None:

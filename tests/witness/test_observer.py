@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from monitor.model import DeviceFacts, Port, Snapshot, TableHealth, TableStatus, Transceiver
 from monitor.witness.changes import ChangeKind
 from monitor.witness.correlate import Correlator
-from monitor.model import DeviceFacts, Port, Snapshot, TableHealth, TableStatus, Transceiver
-from monitor.witness.topology import Topology
 from monitor.witness.observer import Witness
+from monitor.witness.topology import Topology
 
 OK, PARTIAL = TableStatus.OK, TableStatus.PARTIAL
 PORT = Port(ifindex=1, name="GigabitEthernet1/0/1", admin="up", oper="up")
