@@ -392,10 +392,23 @@ class Store:
             if conn.execute(update(incidents_t).where(incidents_t.c.id == inc.id).values(**row)).rowcount:
                 return None
             log.warning("incident %s is not in this store: stored under a new reference", inc.id)
+        if inc.open:
+            self._retire_closed_by_hand(conn, inc.key)
         seq = self._next(conn, "incident")
         ref = incident_ref(seq)
         conn.execute(insert(incidents_t).values(id=ref, seq=seq, **_incident_row(inc, ref)))
         return ref
+
+    @staticmethod
+    def _retire_closed_by_hand(conn: Connection, key: str) -> None:
+        """A person resolved the open incident of this key (its people's side says so) and correlation, which
+        never writes it again once it reads it closed, now raises the problem anew: the old row leaves the
+        one-open-per-key index. Only the index flag moves; correlation's record is untouched."""
+        rows = conn.execute(_joined().add_columns(incidents_t.c.id).where(
+            and_(incidents_t.c.key == key, incidents_t.c.is_open.is_(True)))).all()
+        for r in rows:
+            if not joined(r.data, r.people).open:
+                conn.execute(update(incidents_t).where(incidents_t.c.id == r.id).values(is_open=False))
 
     def witness_memory(self, site: str) -> dict[str, Any]:
         """What correlation remembered of a site at its last observation, by part."""

@@ -18,8 +18,8 @@ from monitor.alerts.people import Desk
 from monitor.alerts.pipeline import Pipeline, build_pipeline
 from monitor.alerts.state import AlertState
 from monitor.confighist.history import ConfigHistory
-from monitor.witness.incidents import Incident
 from monitor.state.store import Store
+from monitor.witness.incidents import Incident
 from tests.alerts.conftest import Mailbox, Webhook, alerting_yaml
 
 GI49, GI25 = "GigabitEthernet1/0/49", "GigabitEthernet1/0/25"

@@ -156,3 +156,19 @@ def test_a_resolution_by_hand_holds_until_correlation_sees_the_problem_again(tmp
     with Store(db) as store:
         assert [i.id for i in store.open_incidents()] == [inc.id], "the problem came back: open again"
     m.close()
+
+
+def test_the_problem_raised_anew_after_a_resolution_by_hand_is_a_new_incident(tmp_path: Path, db: str) -> None:
+    """Once a person resolved it, correlation reads the incident closed (the pipeline and a restart both join
+    the people's side) and never writes it again; the same problem later is a new incident of the same key."""
+    m = monitor(tmp_path, Store(db))
+    inc = opened(m)
+    with Store(db) as store:
+        Desk(store).resolve(inc.id, "aino", 50.0, "replaced the patch cord")
+    again = Incident(key=inc.key, cause="unknown", device="sw1", port=PORT, site="hq", customer="acme",
+                     started_at=5000.0, detected_at=5000.0, updated_at=5000.0)
+    daemon_writes(m, again, 5000.0)
+    with Store(db) as store:
+        assert [(i.id, i.state) for i in store.incidents()] == [(inc.id, "resolved"), (again.id, "open")]
+        assert store.incident(inc.id).resolution == "resolved by aino: replaced the patch cord"  # type: ignore[union-attr]
+    m.close()
