@@ -15,8 +15,8 @@ _COUNTERS = (("in_bps", "in_octets", 8), ("out_bps", "out_octets", 8), ("in_erro
 def port_rates(before: Port, after: Port, dt: float) -> dict[str, float | None]:
     """Bits per second and errors/discards per second; None where a counter is missing or went back.
 
-    >>> a, b = Port(1, "Gi1/0/1", in_octets=1000, in_errors=3), Port(1, "Gi1/0/1", in_octets=2250, in_errors=3)
-    >>> r = port_rates(a, b, 10.0)
+    >>> a = Port(1, "Gi1/0/1", in_octets=1000, in_errors=3)
+    >>> r = port_rates(a, Port(1, "Gi1/0/1", in_octets=2250, in_errors=3), 10.0)
     >>> r["in_bps"], r["in_errors_per_s"], r["out_bps"]
     (1000.0, 0.0, None)
     """

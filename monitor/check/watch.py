@@ -42,7 +42,7 @@ class WatchRule:
 def matches(patterns: Sequence[str], port: str) -> bool:
     """Whether a port name matches any glob, in either spelling, ignoring case.
 
-    >>> matches(["Gi1/0/4*"], "GigabitEthernet1/0/48"), matches(["gigabitethernet1/0/1"], "GigabitEthernet1/0/1")
+    >>> matches(["Gi1/0/4*"], "GigabitEthernet1/0/48"), matches(["gigabitethernet1/0/1"], "Gi1/0/1")
     (True, True)
     >>> matches(["Gi1/0/4*"], "GigabitEthernet1/0/5"), matches(["eth*"], "eth0")
     (False, True)
@@ -62,8 +62,10 @@ def verdict(rule: WatchRule, port: str, up_now: bool = False) -> str:
     ...                  frozenset({"GigabitEthernet1/0/7"}))
     >>> [verdict(rule, p) for p in ("GigabitEthernet1/0/49", "GigabitEthernet1/0/2", "GigabitEthernet1/0/1")]
     ['link', 'ignored', 'ignored']
-    >>> verdict(WatchRule(recently_up=frozenset({"Te1/1/1"})), "Te1/1/1"), verdict(WatchRule(), "Te1/1/2", True)
-    ('recently_up', 'up')
+    >>> verdict(WatchRule(recently_up=frozenset({"Te1/1/1"})), "Te1/1/1")
+    'recently_up'
+    >>> verdict(WatchRule(), "Te1/1/2", up_now=True)
+    'up'
     >>> verdict(WatchRule(), "TenGigabitEthernet1/1/2")
     'unused'
     """
@@ -87,7 +89,8 @@ def may_alert(rule: WatchRule, port: str) -> bool:
     """Whether a change on this port may open an incident: a port that changed was up, so only an ignore:
     pattern (and no link) keeps it out.
 
-    >>> may_alert(WatchRule(levels=(((), ("Gi1/0/4*",)),)), "GigabitEthernet1/0/41"), may_alert(WatchRule(), "x")
+    >>> ignoring = WatchRule(levels=(((), ("Gi1/0/4*",)),))
+    >>> may_alert(ignoring, "GigabitEthernet1/0/41"), may_alert(ignoring, "GigabitEthernet1/0/5")
     (False, True)
     """
     return verdict(rule, port, up_now=True) != IGNORED
@@ -115,13 +118,15 @@ def up_within(last: Snapshot | None, changes: Iterable[Change], now: float,
     return frozenset(out)
 
 
-def rule_for(inventory: Inventory | None, device: str, recently_up: frozenset[str] = frozenset()) -> WatchRule:
+def rule_for(inventory: Inventory | None, device: str,
+             recently_up: frozenset[str] = frozenset()) -> WatchRule:
     """The device's rule from the inventory (links, its own patterns, its site's) and its recent history."""
     if inventory is None or device not in inventory.devices:
         return WatchRule(recently_up=recently_up)
     d = inventory.devices[device]
     site = inventory.sites.get(d.site)
-    linked = frozenset(e.port for link in inventory.links_of(device) for e in (link.a, link.b) if e.device == device)
+    linked = frozenset(e.port for link in inventory.links_of(device) for e in (link.a, link.b)
+                       if e.device == device)
     levels = ((d.watch, d.ignore),) + (((site.watch, site.ignore),) if site is not None else ())
     return WatchRule(linked, tuple(lv for lv in levels if lv[0] or lv[1]), recently_up)
 

@@ -52,7 +52,8 @@ def chart(key: str, series: dict[str, Any], end: float, width: int, height: int)
     for level, _color in LEVELS:  # each threshold a flat line across the window
         limit = series["thresholds"].get(level)
         if limit is not None:
-            fig.draw(fig.signal([xs[0], xs[-1]], [limit, limit], marker="-").lines().label(f"{level} {limit:g}"))
+            flat = fig.signal([xs[0], xs[-1]], [limit, limit], marker="-")
+            fig.draw(flat.lines().label(f"{level} {limit:g}"))
     span = series["values"] + [v for v in series["thresholds"].values() if v is not None]
     pad = max((max(span) - min(span)) * 0.05, 0.5)
     fig.ruler("y").lim(min(span) - pad, max(span) + pad)  # every threshold in view, not just the values
@@ -69,8 +70,8 @@ def summary(key: str, series: dict[str, Any]) -> str:
     'rx_dbm: now -7.5 dBm (min -7.5, max -7); low_alarm -20, low_warn -18; serial X1'
     """
     v = series["values"]
-    limits = ", ".join(f"{lv} {series['thresholds'][lv]:g}" for lv, _ in LEVELS if series["thresholds"].get(lv)
-                       is not None)
+    given = series["thresholds"]
+    limits = ", ".join(f"{lv} {given[lv]:g}" for lv, _ in LEVELS if given.get(lv) is not None)
     lane = f" lane {series['lane']}" if series.get("lane") is not None else ""
     return (f"{key}{lane}: now {v[-1]:g} {UNITS.get(key, '')} (min {min(v):g}, max {max(v):g}); "
             f"{limits or 'no thresholds'}; serial {series.get('serial') or '-'}")
@@ -86,7 +87,8 @@ def _reader(db: str | None, influx_url: str | None, influx_token: str, influx_bu
     parse_store_url(url)  # a bad --db is one line (StoreUrlError is a ValueError), not SQLAlchemy's traceback
     points = points_db_for(url)
     if not points.exists():
-        raise FileNotFoundError(f"no points store at {points} (give --db of a `saksi run` store, or --influx-url)")
+        raise FileNotFoundError(f"no points store at {points} "
+                                "(give --db of a `saksi run` store, or --influx-url)")
     return EmbeddedStore(points)
 
 
@@ -94,7 +96,8 @@ def register(app: typer.Typer) -> None:
     @app.command("optics")
     def optics(
         device: Annotated[str, typer.Argument(help="device name as the inventory spells it")],
-        port: Annotated[str, typer.Argument(help="port, in either spelling (Gi1/0/49 or GigabitEthernet1/0/49)")],
+        port: Annotated[str, typer.Argument(help="port, in either spelling (Gi1/0/49 or "
+                                                 "GigabitEthernet1/0/49)")],
         since: Annotated[str, typer.Option("--since", help="how far back: 7d, 12h, 30m")] = "7d",
         db: Annotated[str | None, typer.Option("--db", help="state store URL; its embedded points store sits "
                                                "beside it (default $SAKSI_DB)")] = None,
@@ -102,11 +105,11 @@ def register(app: typer.Typer) -> None:
                                                        help="read from InfluxDB instead")] = None,
         influx_token: Annotated[str, typer.Option(envvar="SAKSI_INFLUX_TOKEN", help="InfluxDB token "
                                                   "(1.8: user:password)")] = "",
-        influx_bucket: Annotated[str, typer.Option(envvar="SAKSI_INFLUX_BUCKET", help="bucket (1.8: db/rp)")] =
-        "saksi",
+        influx_bucket: Annotated[str, typer.Option(envvar="SAKSI_INFLUX_BUCKET",
+                                                   help="bucket (1.8: db/rp)")] = "saksi",
         width: Annotated[int, typer.Option(help="chart width in characters")] = 100,
         height: Annotated[int, typer.Option(help="chart height in lines")] = 16,
-        as_json: Annotated[bool, typer.Option("--json", help="print the series instead of drawing them")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="print the series, not charts")] = False,
     ) -> None:
         """Draw a port's optical readings (DOM) over time against its warning and alarm thresholds."""
         try:

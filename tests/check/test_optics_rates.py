@@ -49,5 +49,6 @@ def test_check_rates_comes_from_two_polls(live: LiveLab, tmp_path: Path) -> None
     rates = port["rates"]
     assert rates["interval_s"] > 0 and rates["in_bps"] is not None and rates["in_bps"] >= 0
     assert rates["in_errors_per_s"] == 0
-    table = run_saksi("check", "-i", str(inv), "core-sw1", "Gi1/0/49", "--no-ssh", "--rates", "--rate-interval", "1")
+    table = run_saksi("check", "-i", str(inv), "core-sw1", "Gi1/0/49", "--no-ssh", "--rates",
+                      "--rate-interval", "1")
     assert table.returncode == 0 and "in Mb/s" in table.stdout, table.stdout + table.stderr

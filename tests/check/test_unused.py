@@ -82,7 +82,8 @@ def inventory(live: LiveLab, tmp_path: Path, device_extra: str = "", site_extra:
 
 
 def check(inv: Path, *args: str, db: str = "") -> tuple[int, dict[str, Any]]:
-    r = run_saksi("check", "-i", str(inv), "core-sw1", "--no-ssh", "--json", *(["--db", db] if db else []), *args)
+    store = ["--db", db] if db else []
+    r = run_saksi("check", "-i", str(inv), "core-sw1", "--no-ssh", "--json", *store, *args)
     assert r.returncode in (0, 1), r.stderr
     assert "Traceback" not in r.stderr
     return r.returncode, json.loads(r.stdout)
@@ -108,7 +109,8 @@ def test_a_port_the_store_saw_up_within_30_days_is_watched(live: LiveLab, tmp_pa
     store = Store(url)
     now = time.time()
     store.save_changes([
-        Change(ChangeKind.PORT_DOWN, "core-sw1", now - 86400, "GigabitEthernet1/0/10", before="up", after="down"),
+        Change(ChangeKind.PORT_DOWN, "core-sw1", now - 86400, "GigabitEthernet1/0/10", before="up",
+               after="down"),
         Change(ChangeKind.PORT_DOWN, "core-sw1", now - 40 * 86400, "GigabitEthernet1/0/11", before="up",
                after="down"),
     ], "lab")

@@ -19,7 +19,7 @@ SCN = {
                          {"name": "dist-sw2", "platform": "cisco_ios", "ports": 28}],
              "links": [{"a": "core-sw1:Gi1/0/49", "b": "dist-sw2:Gi1/0/25", "media": "1000base-lx",
                         "role": "backbone"},
-                       {"a": "dist-sw2:Gi1/0/1", "b": "pc-101", "role": "access"}]},  # a PC: in no inventory link
+                       {"a": "dist-sw2:Gi1/0/1", "b": "pc-101", "role": "access"}]},  # a PC: no link
     "poll_interval": 60, "run_until": 600, "steps": [],
 }
 
@@ -30,16 +30,16 @@ def incidents_after_unplugging_the_pc(tmp_path: Path, ignore: str) -> list[tuple
         try:
             text = lab.inventory_yaml(site="hq", customer="acme", timeout=0.5, retries=1)
             if ignore:
-                text = "\n".join(line[:-1] + f", ignore: [\"{ignore}\"]}}" if "name: dist-sw2," in line else line
-                                 for line in text.splitlines()) + "\n"
+                text = "\n".join(line[:-1] + f", ignore: [\"{ignore}\"]}}" if "name: dist-sw2," in line
+                                 else line for line in text.splitlines()) + "\n"
             (tmp_path / "site.yaml").write_text(text)
             inv = load_inventory(tmp_path / "site.yaml")
             store = Store(f"sqlite:///{tmp_path / 'saksi.db'}")
             clock = {"t": 1_000_000.0}
             m = Monitor(inv, store, Settings(trap_port=None), clock=lambda: clock["t"])
             await m.poll_all()  # baseline: the PC's port is up
-            scenario.apply(lab.site, lab.scenario, Step(at=1, do="unplug_cable",
-                                                        args={"device": "dist-sw2", "port": "Gi1/0/1"}, number=1))
+            unplug = Step(at=1, do="unplug_cable", args={"device": "dist-sw2", "port": "Gi1/0/1"}, number=1)
+            scenario.apply(lab.site, lab.scenario, unplug)
             lab.site.settle(lab.site.now + 1)
             clock["t"] += 60
             await m.poll_all()

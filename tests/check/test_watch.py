@@ -1,4 +1,4 @@
-"""The watch rule as data: the inventory's watch:/ignore: lists (strict), and the web view agreeing with check."""
+"""The watch rule as data: the inventory's watch:/ignore: lists (strict), and the web view agreeing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.check.health import problems
-from monitor.check.watch import IGNORED, LINKED, RECENTLY_UP, UNUSED, UP, WATCH_PATTERN, WatchRule, rule_for, verdict
+from monitor.check.watch import IGNORED, LINKED, RECENTLY_UP, UNUSED, UP, WATCH_PATTERN, rule_for, verdict
 from monitor.inventory import InventoryError, load_inventory
 from monitor.model import Port, Snapshot
 from monitor.web.views import port_rows
@@ -20,7 +20,8 @@ credentials:
   snmp:
     lab: {version: 2c, community: public}
 devices:
-  - {name: sw1, site: hq, host: 127.0.0.1, platform: cisco_ios, snmp: lab, watch: ["Gi1/0/41"], ignore: [Gi1/0/1]}
+  - {name: sw1, site: hq, host: 127.0.0.1, platform: cisco_ios, snmp: lab,
+     watch: ["Gi1/0/41"], ignore: [Gi1/0/1]}
   - {name: sw2, site: hq, host: 127.0.0.1, platform: cisco_ios, snmp: lab}
 links:
   - {a: "sw1:Gi1/0/48", b: "sw2:Gi1/0/48", role: backbone}
@@ -72,8 +73,9 @@ def test_check_and_the_web_view_agree_on_unused_ports(inv) -> None:  # type: ign
     rule = rule_for(inv, "sw2")
     verdicts = {p.name: verdict(rule, p.name, p.oper == "up") for p in ports}
     found = problems(snap, verdicts=verdicts)
-    assert found == ["GigabitEthernet1/0/1: admin up but oper down", "GigabitEthernet1/0/48: admin up but oper down"]
+    assert found == ["GigabitEthernet1/0/1: admin up but oper down",
+                     "GigabitEthernet1/0/48: admin up but oper down"]
     shown = {r.name: r.state for r in port_rows(snap, rule)}
-    assert shown == {"GigabitEthernet1/0/1": "down", "GigabitEthernet1/0/2": "up", "GigabitEthernet1/0/3": "unused",
-                     "GigabitEthernet1/0/48": "down"}
+    assert shown == {"GigabitEthernet1/0/1": "down", "GigabitEthernet1/0/2": "up",
+                     "GigabitEthernet1/0/3": "unused", "GigabitEthernet1/0/48": "down"}
     assert {r.name: r.state for r in port_rows(snap)}["GigabitEthernet1/0/3"] == "down"  # no rule: as before

@@ -21,8 +21,8 @@ GENERATOR = ROOT / "scripts" / "cli_reference.py"
 
 
 def generator(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(GENERATOR), *args], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT)
+    return subprocess.run([sys.executable, str(GENERATOR), *args], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
 
 
 def test_the_readme_reference_is_what_the_commands_print() -> None:
@@ -100,8 +100,10 @@ def test_every_command_speaks_one_reference_form_and_one_port_name_form(lab: Liv
         text = r.stdout + r.stderr
         refs = set(REF.findall(text))
         assert all(re.fullmatch(r"SAK-\d{6}", x) for x in refs), f"{what}: {sorted(refs)}"
-        assert not SHORT_PORT.findall(text), f"{what}: short port names {sorted(set(SHORT_PORT.findall(text)))}"
+        short = sorted(set(SHORT_PORT.findall(text)))
+        assert not short, f"{what}: short port names {short}"
     assert outputs["whereis (any case)"].returncode == 0 and "GigabitEthernet1/0/49" in outputs[
         "whereis (any case)"].stdout
-    assert ref in outputs["incident show"].stdout and "GigabitEthernet1/0/49" in outputs["incident show"].stdout
+    shown = outputs["incident show"].stdout
+    assert ref in shown and "GigabitEthernet1/0/49" in shown
     assert REF.search(outputs["lab run"].stdout), "the lab's incidents carry references too"
