@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from monitor.lab import runner, scenario
-from monitor.lab.runner import Lab
+from monitor.lab.runner import LAB_COMMUNITY, Lab
 from monitor.lab.scenario import Step, apply
 from monitor.state.store import Store
 from monitor.witness.changes import Change, ChangeKind
@@ -142,3 +142,13 @@ def test_a_linked_port_that_goes_down_is_a_problem_even_when_ignored(live: LiveL
         assert all(p.startswith(LINKED) for p in data["problems"])  # and its light, lost with the cable
     finally:
         live.step(2, "plug_cable", device="core-sw1", port="Gi1/0/49", peer="dist-sw2:Gi1/0/25")
+
+
+def test_snmp_port_and_the_deprecated_port(live: LiveLab) -> None:
+    host, port = live.lab.hosts["core-sw1"], str(live.lab.ports["core-sw1"])
+    base = ["check", "--host", host, "--community", LAB_COMMUNITY, "--json"]
+    new = run_saksi(*base, "--snmp-port", port)
+    assert new.returncode == 0 and new.stderr == "", new.stderr  # no link, no history: 51 unused, healthy
+    old = run_saksi(*base, "--port", port)
+    assert old.returncode == 0 and json.loads(old.stdout)["unused"] == json.loads(new.stdout)["unused"]
+    assert old.stderr == "saksi: --port is deprecated for the SNMP port; use --snmp-port\n"
