@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import typer
@@ -26,7 +27,7 @@ def commands() -> Iterator[tuple[str, click.Command]]:
     sys.path.insert(0, str(ROOT))
     from monitor.cli.main import app
 
-    root = typer.main.get_command(app)
+    root: Any = typer.main.get_command(app)  # typer may carry its own copy of click
 
     def walk(path: str, cmd: click.Command) -> Iterator[tuple[str, click.Command]]:
         yield path, cmd
