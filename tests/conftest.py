@@ -15,9 +15,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("SAKSI_CORPUS", ROOT.parent / "shared" / "corpus"))
-LIBRENMS = CORPUS / "librenms"
 FIXTURES = Path(__file__).parent / "fixtures"
+# In the repository, trimmed to what Saksi reads (tests/fixtures/README.md): the suite relies on these.
+LIBRENMS = FIXTURES / "librenms"  # 12 real devices' SNMP recordings with LibreNMS's expectations (GPL-3.0+)
+NTC = FIXTURES / "ntc"  # ntc-templates' real `show` outputs with their parsed values (Apache-2.0)
+# Outside it, used when present and skipped with a reason when not: the wide corpus (librenms-wide/, the
+# untrimmed librenms/ for the comparison tests), next to the checkout or where $SAKSI_CORPUS says.
+CORPUS = Path(os.environ.get("SAKSI_CORPUS", ROOT.parent / "shared" / "corpus"))
 VENV_BIN = Path(sys.executable).parent
 
 

@@ -34,7 +34,7 @@ from tests.collectors.test_corpus import check_json, expected, recording
 from tests.conftest import Agent, corpus_devices, run_saksi
 
 OPTICS = hardware_profiles().optics
-needs_corpus = pytest.mark.skipif(not corpus_devices(), reason="../shared/corpus/ is absent")
+needs_corpus = pytest.mark.skipif(not corpus_devices(), reason="tests/fixtures/librenms/ has no recordings")
 
 # LibreNMS state sensor -> (Saksi table, part). From the MIBs: CISCO-ENVMON-MIB ciscoEnvMonSupplyState and
 # ciscoEnvMonFanState, CISCO-ENTITY-FRU-CONTROL-MIB cefcFRUPowerOperStatus and cefcFanTrayOperStatus,

@@ -1,4 +1,4 @@
-"""CLI parsing on real device output: ntc-templates' own fixtures (read in place) and the lab's renderings.
+"""CLI parsing on real device output: ntc-templates' own fixtures (trimmed copies in tests/fixtures/ntc) and the lab's renderings.
 
 Each profile command is parsed through the same template lookup the collector uses, so a fixture that parses
 here with the expected rows proves the profile names the right template; the conversion to Saksi records is
@@ -18,9 +18,7 @@ from monitor.lab import scenario
 from monitor.lab.cli_render import COMMANDS, SECRET_LINES
 from monitor.model import SensorKind
 from monitor.common.names import canonical_port
-from tests.conftest import CORPUS
-
-NTC = CORPUS / "ntc" / "tests"
+from tests.conftest import NTC
 # (platform, role, fixture folder)
 FIXTURES = [
     ("cisco_ios", "dom", "cisco_ios/show_interface_transceiver"),
