@@ -12,26 +12,12 @@ from monitor.reports.records import link_may_report
 from monitor.state.store import Store
 from monitor.web import accounts
 from tests.conftest import run_saksi
-from tests.reports.test_triage import healthy
+from tests.reports.conftest import healthy
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[Path, str]:
-    inv = tmp_path / "inv.yaml"
-    inv.write_text("""customers: [{name: acme}, {name: other}]
-sites:
-  - {name: hq, customer: acme}
-  - {name: far, customer: other}
-credentials: {snmp: {lab: {version: 2c, community: "public-ro"}}}
-devices:
-  - {name: core-sw1, site: hq, host: 127.0.0.1, port: 1161, platform: cisco_ios, snmp: lab}
-  - {name: dist-sw2, site: hq, host: 127.0.0.1, port: 1162, platform: cisco_ios, snmp: lab}
-  - {name: acc-sw3, site: hq, host: 127.0.0.1, port: 1163, platform: cisco_ios, snmp: lab}
-  - {name: edge-9, site: far, host: 127.0.0.1, port: 1169, platform: cisco_ios, snmp: lab}
-links:
-  - {a: "core-sw1:Gi1/0/49", b: "dist-sw2:Gi1/0/25", role: backbone}
-  - {a: "dist-sw2:Gi1/0/26", b: "acc-sw3:Gi1/0/25", role: uplink}
-""")
+def world(tmp_path: Path, inv_file: Path) -> tuple[Path, str]:
+    inv = inv_file
     db = f"sqlite:///{tmp_path / 'saksi.db'}"
     with Store(db) as store:
         for name, snap in healthy().items():

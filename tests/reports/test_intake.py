@@ -13,10 +13,7 @@ from monitor.model import Port, Snapshot
 from monitor.reports import ReportBook, ReportError, receive
 from monitor.state.store import Store
 from monitor.witness.incidents import Incident
-from tests.reports.test_triage import NOW, fmt, healthy
-from tests.reports.test_triage import inv as inv  # noqa: F401 - the fixture
-
-UP = "GigabitEthernet1/0/"
+from tests.reports.conftest import NOW, UP, fmt, healthy
 
 
 @pytest.fixture
@@ -40,7 +37,7 @@ def backbone(store: Store) -> Incident:
     ("hq", None, "Gi1/0/49", "a port needs its device"),
     ("nowhere", None, None, "unknown site 'nowhere'"),
 ])
-def test_a_report_names_only_the_reporters_own_places(store: Store, inv: Inventory, site: str,  # noqa: F811
+def test_a_report_names_only_the_reporters_own_places(store: Store, inv: Inventory, site: str,
                                                       device: str | None, port: str | None, why: str) -> None:
     with pytest.raises(ReportError, match=why):
         receive(store, inv, site, device, port, "it is broken", "ann", "web", NOW, fmt)
@@ -48,12 +45,12 @@ def test_a_report_names_only_the_reporters_own_places(store: Store, inv: Invento
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 2001])
-def test_a_report_is_a_few_words(store: Store, inv: Inventory, text: str) -> None:  # noqa: F811
+def test_a_report_is_a_few_words(store: Store, inv: Inventory, text: str) -> None:
     with pytest.raises(ReportError):
         receive(store, inv, "hq", None, None, text, "ann", "web", NOW, fmt)
 
 
-def test_three_reports_of_one_problem_join_one_incident_with_its_owner(store: Store, inv: Inventory  # noqa: F811
+def test_three_reports_of_one_problem_join_one_incident_with_its_owner(store: Store, inv: Inventory
                                                                        ) -> None:
     inc = backbone(store)
     desk = Desk(store)
@@ -71,7 +68,7 @@ def test_three_reports_of_one_problem_join_one_incident_with_its_owner(store: St
 
 
 def test_a_report_nothing_covers_opens_a_customer_report_incident_with_a_triage(store: Store,
-                                                                                inv: Inventory) -> None:  # noqa: F811
+                                                                                inv: Inventory) -> None:
     backbone(store)  # open, but on another path than the customer's port
     first = receive(store, inv, "hq", "acc-sw3", "Gi1/0/3", "my PC has no network", "ann", "web", NOW, fmt)
     assert not first.attached and first.incident.cause == "customer_report"
@@ -83,7 +80,7 @@ def test_a_report_nothing_covers_opens_a_customer_report_incident_with_a_triage(
     assert [i.cause for i in store.open_incidents("hq")] == ["transceiver_removed", "customer_report"]
 
 
-def test_a_down_port_the_customer_names_is_the_verdict(store: Store, inv: Inventory) -> None:  # noqa: F811
+def test_a_down_port_the_customer_names_is_the_verdict(store: Store, inv: Inventory) -> None:
     store.save_snapshot(Snapshot("acc-sw3", NOW - 10, True, ports=(Port(3, f"{UP}3", admin="up", oper="down"),
                                                                     Port(25, f"{UP}25", admin="up", oper="up"))),
                         "hq")
