@@ -1,8 +1,9 @@
 """What the alert stages pass along: the alert (an incident meeting the chain), its people state, decisions.
 
 `AlertRow` is the alert state of one incident — who owns it, what was sent, what people did — kept in
-its own table (monitor.alerts.state) and mirrored onto the incident's people fields, so the store's
-incident JSON and `saksi incident show` always say who owns what and why.
+its own table (the people's side of the incident record: monitor.state.store.people_t). The store joins it
+onto the incident on read; the pipeline mirrors it onto the incidents it holds in memory (`apply_people`),
+so a message says who owns what and why. Nothing copies it into correlation's record.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class Alert:
 
 
 def apply_people(inc: Incident, row: AlertRow) -> bool:
-    """Mirror the alert state onto the incident; True when something changed.
+    """Mirror the alert state onto an incident held in memory (never written back); True when it changed.
 
     A person's resolution closes the incident until the network shows the problem again (a new flap).
     """
