@@ -40,8 +40,11 @@ try:  # typer 0.2x carries its own copy of click; earlier ones use click itself
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
+EXIT_CODES = ("Exit codes: 0 done (healthy); 1 a problem was found, or what was asked for is not there; "
+              "2 bad input (a usage error, a bad value, file or store URL: one line on stderr) or a device "
+              "that could not be polled.")
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  help="Saksi: the witness of what changed on your network.")
+                  help="Saksi: the witness of what changed on your network.", epilog=EXIT_CODES)
 console = Console(width=None if sys.stdout.isatty() else 160)
 
 EXIT_HEALTHY, EXIT_PROBLEM, EXIT_UNPOLLABLE = 0, 1, 2

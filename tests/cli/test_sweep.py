@@ -21,7 +21,7 @@ import typer
 from monitor.cli.main import app, main
 from tests.conftest import run_saksi
 
-EXIT_BAD_INPUT = 2  # documented in README "Exit codes": usage or bad input
+EXIT_BAD_INPUT = 2  # documented in `saksi --help` (monitor.cli.main.EXIT_CODES): usage or bad input
 HUGE = "9" * 20  # beyond SQLite's signed 64-bit INTEGER
 # the daemon and the web server, given everything they need but the one bad value: a value they do not
 # refuse would start them (run: --once, so it ends with exit 0 and the case fails instead of hanging)
@@ -191,6 +191,11 @@ def test_malformed_arguments_give_one_line_and_exit_2(case: Case, workdir: Path,
     assert code == EXIT_BAD_INPUT, f"saksi {' '.join(args)} exited {code}: {err or out}"
     assert len(lines) == 1 and "saksi" in lines[0].split(":")[0], f"saksi {' '.join(args)}: not one line:\n{err}"
     assert "secret" not in err  # a password in --db never reaches the terminal
+
+
+def test_the_exit_codes_are_documented(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["--help"], capsys)
+    assert code == 0 and "Exit codes:" in out and "2 bad input" in " ".join(out.split())
 
 
 def test_the_sweep_covers_every_command() -> None:
