@@ -103,8 +103,10 @@ def render_report(inc: Incident, reports: Sequence[Any], *, link: str, fmt: Call
     """The owner told of customer reports that joined their incident: one message per burst."""
     n = len(reports)
     title = f"[Saksi] REPORT {inc.id}: {n} customer report{'s' if n != 1 else ''} at {inc.site or where(inc)}"
-    out = [f"{n} customer report{'s' if n != 1 else ''} joined {inc.id} ({inc.cause} at {where(inc)}), which you "
-           f"own.", "Each reporter was told it is already being handled by you.", "", "Reports:"]
+    whose = "which you own" if inc.owner else "which nobody owns: it was not paged (planned work?)"
+    told = "being handled by you" if inc.owner else "known"
+    out = [f"{n} customer report{'s' if n != 1 else ''} joined {inc.id} ({inc.cause} at {where(inc)}), {whose}.",
+           f"Each reporter was told it is already {told}.", "", "Reports:"]
     for r in reports:
         out.append(f"  {fmt(r.at)}  {r.by} ({r.via}) about {r.place}: {r.text}")
     out += ["", f"Owner:        {inc.owner or 'nobody yet'}"]

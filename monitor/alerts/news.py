@@ -69,13 +69,14 @@ class News:
     def next_alert(self, inc: Incident, row: AlertRow, route: Route, reports: Sequence[Report],
                    now: float) -> Alert | None:
         """The next piece of news to send for this incident, or None."""
-        if row.paged_at is None:
-            return None  # nobody owns it yet: the first page comes first
+        wait = self.config.timing.report_wait
         pending = pending_reports(reports, row)
-        if inc.open and burst_due(pending, self.config.timing.report_wait, now):
+        if row.paged_at is None and not (pending and now >= pending[0].at + BURST_CAP * wait):
+            return None  # the first page comes first; one silenced (planned work) goes to the route's channel
+        if inc.open and burst_due(pending, wait, now):
             return Alert(inc, row, route, "report", row.tier, generation=pending[-1].seq,
                          news={"reports": pending})
-        if self.config.contacts_of(inc.site):
+        if row.paged_at is not None and self.config.contacts_of(inc.site):
             for number, note in public_notes(row):
                 if number > row.public_told:
                     return Alert(inc, row, route, "public_note", row.tier, generation=number,

@@ -15,6 +15,7 @@ from monitor.alerts.config import AlertingConfigError, load_alerting
 from monitor.alerts.people import Desk
 from monitor.alerts.pipeline import build_pipeline
 from monitor.alerts.state import AlertState
+from monitor.reports import ReportBook
 from monitor.state.store import Store
 from tests.alerts.conftest import Mailbox, Webhook, alerting_yaml
 from tests.alerts.test_pipeline import removed
@@ -99,3 +100,30 @@ def test_the_customer_is_not_told_during_a_maintenance_window(tmp_path: Path, sm
     assert p.flush()
     assert [t["title"].split(":")[0] for t in second_webhook.wait_for(2)] == [
         "[Saksi] Problem under investigation", "[Saksi] Update"]
+
+
+def test_reports_on_planned_work_reach_the_noc_channel_and_the_customer_hears_nothing(
+        tmp_path: Path, smtp: Mailbox, webhook: Webhook, second_webhook: Webhook) -> None:
+    db = f"sqlite:///{tmp_path / 'saksi.db'}"
+    store = Store(db)
+    cfg = load_alerting(alerting_yaml(tmp_path, smtp, webhook, report_wait=60,
+                                      extra=contacts(second_webhook)))
+    p = build_pipeline(cfg, store)
+    AlertState(store).add_window("hq", None, None, 0.0, 10_000.0, "CHG-9 core swap", "alice", 0.0)
+    inc = store.upsert_incident(removed(ref=""))
+    p.process([inc], 300.0)
+    book = ReportBook(store)
+    for n, who in enumerate(("ann", "bob")):
+        book.add("hq", "acme", None, None, f"no network ({who})", who, "web", 310.0 + n, inc.id, "attached")
+    p.tick(400.0)
+    assert p.sent == [], "no page during planned work; the reports wait in case it pages"
+    p.tick(310.0 + 4 * 60)  # BURST_CAP report_wait periods after the first report
+    assert [n["transition"] for n in p.sent] == ["report"]
+    assert p.sent[0]["targets"] == ["receiver:noc-hook"], "nobody owns it: the route's channel hears it"
+    assert p.flush()
+    (post,) = webhook.wait_for(1)
+    assert post["title"] == f"[Saksi] REPORT {inc.id}: 2 customer reports at hq"
+    assert "nobody owns" in post["message"] and "no network (bob)" in post["message"]
+    p.tick(2000.0)
+    assert len(p.sent) == 1, "told once"
+    assert second_webhook.posts == [] and smtp.messages == []
