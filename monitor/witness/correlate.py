@@ -299,6 +299,8 @@ class Correlator:
         peer_dev, peer_port = split(peer) if peer and ":" in peer else (None, None)
         if peer_dev is not None and peer_dev in state.last and not state.last[peer_dev].reachable:
             return None  # the far device is down: its own incident explains this
+        if peer_dev is not None and (peer_dev in state.trends.hot or peer_dev in state.trends.last_supply):
+            return None  # its last answer was hot, or on its last power supply: its shutdown explains this
         here = state.last.get(c.device)
         there = state.last.get(peer_dev) if peer_dev else None
         tx_here = self._dom(here, c.port, SensorKind.TX_POWER)
