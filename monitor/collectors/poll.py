@@ -88,7 +88,10 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
                 raise
             # Confirm before calling a device unreachable: on a lossy path one unanswered request is noise.
             patient = confirming(target)
-            facts = await system.collect(client, patient)
+            try:
+                facts = await system.collect(client, patient)
+            except SnmpTimeout as silent:
+                return await _degraded_or_unreachable(name, patient, client, started, cpu0, silent)
             target = patient  # a slow device: the rest of this poll waits as long as the answer needed
     except SnmpError as exc:
         log.info("%s: not polled: %s", name, exc)
@@ -187,6 +190,32 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
         skipped=tuple(sorted(skipped.items())),
         hardware=found_hardware,
     )
+
+
+_UNREAD = ("entPhysicalTable", "entAliasMappingTable", "lldpRemTable", "lldpLocPortTable")
+
+
+async def _degraded_or_unreachable(name: str, target: SnmpTarget, client: SnmpClient, started: float,
+                                   cpu0: float, silent: SnmpTimeout) -> Snapshot:
+    """The system group went unanswered even when asked patiently: ask the interfaces once before calling the
+    device unreachable. A lossy management path loses some GETs of a device that answers most of them; only
+    a device that answers nothing is unreachable. Without sysObjectID the vendor tables cannot be chosen, so
+    an answering device gets a snapshot of its ports only, the rest unknown (never "removed")."""
+    system_health = TableHealth("system", TableStatus.TIMEOUT, 0, str(silent))
+    walks = await interfaces.collect(client, target)
+    health = [table_health("ifTable", walks[0]), table_health("ifXTable", walks[1])]
+    if health[0].status not in (TableStatus.OK, TableStatus.EMPTY, TableStatus.PARTIAL):
+        log.info("%s: not polled: %s", name, silent)
+        return Snapshot(device=name, taken_at=started, reachable=False, error=str(silent), tables=(system_health,),
+                        duration_s=time.perf_counter() - cpu0)
+    log.info("%s: the system group did not answer but the interfaces did: a lossy path, ports only", name)
+    skipped: Counter[str] = Counter()
+    ifx = walks[1] if health[1].status in (TableStatus.OK, TableStatus.EMPTY, TableStatus.PARTIAL) else None
+    ports = interfaces.parse_interfaces(walks[0], ifx, skipped)
+    why = "the system group did not answer: read at the next poll"
+    return Snapshot(device=name, taken_at=started, reachable=True, ports=tuple(ports),
+                    tables=(system_health, *health, *(TableHealth(t, TableStatus.SKIPPED, 0, why) for t in _UNREAD)),
+                    duration_s=time.perf_counter() - cpu0, skipped=tuple(sorted(skipped.items())))
 
 
 def _place(m: Transceiver, entity_ports: dict[int, int]) -> Transceiver:

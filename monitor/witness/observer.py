@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from monitor.model import Snapshot
+from monitor.model import Snapshot, TableHealth, TableStatus
 from monitor.witness import trends
 from monitor.witness.changes import (
     NON_MODULE_TABLES,
@@ -94,10 +94,20 @@ def known_picture(base: Snapshot | None, snap: Snapshot) -> Snapshot:
         keep["transceivers"], keep["sensors"] = base.transceivers, base.sensors
     if unknown & set(_LLDP):
         keep["neighbors"] = base.neighbors
+    if snap.hardware is None and base.hardware is not None:  # not read this time (a degraded poll): not gone
+        keep["hardware"] = base.hardware
     ports = keep.get("ports", snap.ports)
     for part in ("transceivers", "sensors", "neighbors"):  # one ifIndex numbering, even after a renumbering
         src = base if part in keep else snap
         keep[part] = follow_renumbering(getattr(src, part), src.ports, ports)  # type: ignore[arg-type]
+    # An aspect kept from the base keeps the base's word on *every* table behind it: the base's modules are a
+    # fact only if all its module tables were. Mixing (this poll's complete entPhysicalTable, the base's
+    # modules read from a partial one) made a module first seen after lossy walks look inserted.
+    kept = (set(PORT_TABLES) if "ports" in keep and unknown & set(PORT_TABLES) else set()) \
+        | ({t.table for t in snap.tables if t.table not in NON_MODULE_TABLES} if unknown - NON_MODULE_TABLES
+           else set()) | (set(_LLDP) if unknown & set(_LLDP) else set())
+    said = {t.table: t for t in base.tables}
     healthy = {t.table: t for t in base.tables if t.status.known}
-    tables = tuple(healthy.get(t.table, t) if t.table in unknown else t for t in snap.tables)
+    tables = tuple(said.get(t.table, TableHealth(t.table, TableStatus.SKIPPED, 0, "not in the baseline"))
+                   if t.table in kept else healthy.get(t.table, t) if t.table in unknown else t for t in snap.tables)
     return replace(snap, tables=tables, **keep)  # type: ignore[arg-type]
