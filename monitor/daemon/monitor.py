@@ -33,7 +33,7 @@ from monitor.collectors.poll import poll_device
 from monitor.collectors.snmp import PysnmpClient
 from monitor.collectors.ssh import CollectOptions, collect_device
 from monitor.collectors.targets import target_for
-from monitor.collectors.traps import Trap, TrapReceiver, listen
+from monitor.collectors.traps import Trap, TrapReceiver, TrapStats, listen
 from monitor.confighist.history import ConfigHistory
 from monitor.confighist.watch import needs_fetch, port_config, version_changes
 from monitor.daemon.cluster import Cluster, Plan
@@ -154,7 +154,7 @@ class Monitor:
         self._save_lock = threading.Lock()
         self._observe_lock = threading.Lock()
         self._store_down = False
-        self.trap_stats = None
+        self.trap_stats: TrapStats | None = None
         self._last_fetch: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()  # polls the monitor started itself (traps, far ends, again)
 

@@ -159,7 +159,7 @@ async def serve(view: Callable[[], MibView], community: str, alive: Callable[[],
     loop = asyncio.get_running_loop()
     transport, proto = await loop.create_datagram_endpoint(
         lambda: LabAgent(view, community, alive), local_addr=(host, port))
-    return transport, proto, transport.get_extra_info("sockname")[1]  # type: ignore[return-value]
+    return transport, proto, int(transport.get_extra_info("sockname")[1])
 
 
 LINK_DOWN, LINK_UP, COLD_START = "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.6.3.1.1.5.1"

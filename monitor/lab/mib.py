@@ -40,7 +40,7 @@ def ticks(seconds: float) -> int:
 
 
 def _s(text: str) -> rfc1902.OctetString:
-    return _v(rfc1902.OctetString, text.encode())  # type: ignore[no-any-return]
+    return _v(rfc1902.OctetString, text.encode())
 
 
 def _mac(device: str, n: int) -> bytes:

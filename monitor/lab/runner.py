@@ -12,6 +12,7 @@ A 900-second scenario takes seconds, and two runs give the same answer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import re
@@ -42,7 +43,7 @@ from monitor.lab.agent import (
 )
 from monitor.lab.demo import ALERTING, Inbox, Received
 from monitor.lab.mib import ticks
-from monitor.lab.model import LabPort, LabSite
+from monitor.lab.model import LabDevice, LabPort, LabSite
 from monitor.lab.scenario import Scenario, apply, build
 from monitor.lab.ssh import LAB_SSH_USER, LabSsh, start_ssh
 from monitor.model import Snapshot
@@ -177,7 +178,7 @@ async def start(scn: Scenario, clock: Callable[[], float] | None = None, ssh: bo
     for name, dev in site.devices.items():
         cache: dict[int, MibView] = {}
 
-        def view(dev=dev, cache=cache) -> MibView:  # type: ignore[no-untyped-def]
+        def view(dev: LabDevice = dev, cache: dict[int, MibView] = cache) -> MibView:
             if clock is not None and clock() > site.now:
                 site.settle(clock())
             if site.version not in cache:
@@ -185,7 +186,7 @@ async def start(scn: Scenario, clock: Callable[[], float] | None = None, ssh: bo
                 cache[site.version] = mib.render(site, dev, site.now, lab.hosts)
             return cache[site.version]
 
-        transport, agent, port = await serve(view, LAB_COMMUNITY, lambda dev=dev: site.answers(dev),
+        transport, agent, port = await serve(view, LAB_COMMUNITY, functools.partial(site.answers, dev),
                                              host=lab.hosts[name], port=snmp_port)
         lab.ports[name], lab.agents[name] = port, agent
         lab._transports.append(transport)
