@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, SQLAlchemyError
 
+from monitor.check.watch import may_alert, rule_for
 from monitor.collectors.poll import poll_device
 from monitor.collectors.snmp import PysnmpClient
 from monitor.collectors.ssh import CollectOptions, collect_device
@@ -169,8 +170,13 @@ class Monitor:
         def config_of(device: str, port: str) -> list[str]:
             return port_config(history, device, inv.devices[device].platform, port)
 
+        rules = {d: rule_for(inv, d) for d in devices}  # an ignore: pattern keeps a port out of incidents
+
+        def watched(device: str, port: str) -> bool:
+            return device not in rules or may_alert(rules[device], port)
+
         w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=self.fmt_time,
-                                 config_of=config_of, config_missing=self._config_missing))
+                                 config_of=config_of, config_missing=self._config_missing), watched=watched)
         self.store.resume(w, site, resolved_since=self.clock() - FLAP_WINDOW_S)
         return w
 
