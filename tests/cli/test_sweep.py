@@ -25,7 +25,7 @@ EXIT_BAD_INPUT = 2  # documented in `saksi --help` (monitor.cli.main.EXIT_CODES)
 HUGE = "9" * 20  # beyond SQLite's signed 64-bit INTEGER
 # the daemon and the web server, given everything they need but the one bad value: a value they do not
 # refuse would start them (run: --once, so it ends with exit 0 and the case fails instead of hanging)
-READY = {("run",): ("--once", "--trap-port", "0", "--inventory", "{tmp}/inventory.yaml", "--db", "sqlite:///{tmp}/s.db"),
+READY: dict[tuple[str, ...], tuple[str, ...]] = {("run",): ("--once", "--trap-port", "0", "--inventory", "{tmp}/inventory.yaml", "--db", "sqlite:///{tmp}/s.db"),
          ("web",): ("--inventory", "{tmp}/inventory.yaml", "--db", "sqlite:///{tmp}/s.db")}
 STARTS_A_STORE = {("run",), ("web",), ("users", "add")}  # may create a new store file (never its directory)
 INVENTORY = """
