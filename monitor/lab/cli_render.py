@@ -332,6 +332,178 @@ def junos_lldp(site: LabSite, d: LabDevice, now: float) -> str:
     return "\n".join(out) + "\n"
 
 
+
+# -- Huawei VRP ------------------------------------------------------------------------------------------
+# The lab model keeps a port's configuration in canonical (IOS) words; each vendor spells them its own way.
+_VRP_PORT = {"switchport mode access": "port link-type access", "switchport mode trunk": "port link-type trunk"}
+_VRP_GLOBAL = {"service timestamps log datetime msec": "info-center timestamp log date precision-time millisecond",
+               "vtp mode transparent": ""}
+
+
+def _vrp_port_line(line: str) -> str:
+    """One canonical port line in VRP words ("" when VRP does not print it).
+
+    >>> _vrp_port_line("switchport access vlan 10"), _vrp_port_line("switchport access vlan 1")
+    ('port default vlan 10', '')
+    >>> _vrp_port_line("switchport trunk allowed vlan 10,20"), _vrp_port_line("description UPLINK")
+    ('port trunk allow-pass vlan 10 20', 'description UPLINK')
+    """
+    words = line.split()
+    if words[:3] == ["switchport", "access", "vlan"]:
+        return "" if words[-1] == "1" else f"port default vlan {words[-1]}"
+    if words[:4] == ["switchport", "trunk", "allowed", "vlan"]:
+        return "port trunk allow-pass vlan " + " ".join(words[-1].split(","))
+    return _VRP_PORT.get(line, line)
+
+
+def _vrp_global_line(line: str) -> str:
+    """One canonical global line in VRP words (VLAN 1 always exists, so `vlan batch` leaves it out).
+
+    >>> _vrp_global_line("vlan 1,10,20"), _vrp_global_line("vtp mode transparent")
+    ('vlan batch 10 20', '')
+    """
+    words = line.split()
+    if len(words) == 2 and words[0] == "vlan":
+        return "vlan batch " + " ".join(v for v in words[1].split(",") if v != "1")
+    return _VRP_GLOBAL.get(line, line)
+
+
+def vrp_current_config(site: LabSite, d: LabDevice, now: float) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime(1_700_000_000 + now))
+    out = ["!Software Version V200R010C00SPC600", f"!Last configuration was updated at {stamp} by saksi",
+           "#", f"sysname {d.name}", "#"]
+    out += [g for g in (_vrp_global_line(line) for line in d.config_global) if g] + ["#"]
+    out += ["aaa", " local-user admin password irreversible-cipher $1a$lab$saksiAdminHash$",
+            " local-user admin privilege level 15", " local-user admin service-type ssh", "#", "interface Vlanif1", "#"]
+    for p in sorted(d.ports.values(), key=lambda p: p.index):
+        out.append(f"interface {p.name}")
+        out += [f" {v}" for v in (_vrp_port_line(line) for line in d.config_interfaces.get(p.name, [])) if v]
+        out.append("#")
+    out += ["snmp-agent", "snmp-agent community read cipher %^%#saksiLabCommunityCipher%^%#",
+            "snmp-agent sys-info version v2c", "#", "stelnet server enable", "#", "return"]
+    return "\n".join(out) + "\n"
+
+
+def vrp_device(site: LabSite, d: LabDevice, now: float) -> str:
+    model = str(d.profile["sys_descr"]).split("\n", 1)[0].strip()
+    rows = [("0", "-", model, "Master"), ("PWR1", "-", "PAC-150WA", "NA"), ("PWR2", "-", "PAC-150WA", "NA"),
+            ("FAN1", "-", "FAN-031A-B", "NA")]
+    out = [f"{model}'s Device status:", "-" * 91,
+           "Slot  Card   Type                     Online   Power Register     Alarm     Primary        ", "-" * 91]
+    out += [f"{slot:<6}{card:<7}{kind:<25}Present  On    Registered   Normal    {primary:<15}"
+            for slot, card, kind, primary in rows]
+    return "\n".join(out) + "\n"
+
+
+def vrp_lldp(site: LabSite, d: LabDevice, now: float) -> str:
+    out = []
+    for p in sorted(d.ports.values(), key=lambda p: p.index):
+        peer = _peer(site, p)
+        if peer is None:
+            out += [f"{p.name} has 0 neighbor(s)", ""]
+            continue
+        raw = _mac(peer.device.name, 0).hex()
+        descr = str(peer.device.profile["sys_descr"]).replace("\r", "").splitlines()
+        out += [f"{p.name} has 1 neighbor(s):", "", "Neighbor index :1", "Chassis type   :MAC address",
+                f"Chassis ID     :{raw[0:4]}-{raw[4:8]}-{raw[8:12]}", "Port ID type   :Interface name",
+                f"Port ID        :{peer.name}", f"Port description    :{peer.name}",
+                f"System name         :{peer.device.name}", f"System description  :{descr[0].strip()}",
+                *[line.strip() for line in descr[1:] if line.strip()],
+                "System capabilities supported   :bridge router", "System capabilities enabled     :bridge router",
+                "Expired time   :95s", "", "Port VLAN ID(PVID)  :1", "",
+                "Auto-negotiation supported    :Yes", "Auto-negotiation enabled      :Yes",
+                "OperMau   :speed(1000)/duplex(Full)", "", "Link aggregation supported:Yes",
+                "Link aggregation enabled :No", "Aggregation port ID      :0", "", "Maximum frame Size       :9216", ""]
+    return "\n".join(out) + "\n"
+
+
+def vrp_interface_brief(site: LabSite, d: LabDevice, now: float) -> str:
+    out = ["PHY: Physical", "*down: administratively down", "^down: standby", "(l): loopback", "(s): spoofing",
+           "(b): BFD down", "(e): ETHOAM down", "(dl): DLDP down", "(d): Dampening Suppressed",
+           "InUti/OutUti: input utility/output utility",
+           "Interface                   PHY   Protocol  InUti OutUti   inErrors  outErrors"]
+    for p in sorted(d.ports.values(), key=lambda p: p.index):
+        phy = "*down" if not p.admin_up else ("up" if p.oper_up else "down")
+        proto = "up" if p.oper_up else "down"
+        out.append(f"{p.name:<28}{phy:<6}{proto:<10}{'0.01%' if p.oper_up else '0%':>5}{'0%':>7}{0:>11}{0:>11}")
+    return "\n".join(out) + "\n"
+
+
+# -- MikroTik RouterOS -----------------------------------------------------------------------------------
+
+def _ros_quote(value: str) -> str:
+    """A RouterOS value as `/export` prints it: bare when it is one plain word, quoted otherwise.
+
+    >>> _ros_quote("uplink"), _ros_quote("BACKBONE to dist-sw2:sfp1")
+    ('uplink', '"BACKBONE to dist-sw2:sfp1"')
+    """
+    plain = value and all(c.isalnum() or c in "-_.,/" for c in value)
+    return value if plain else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _ros_port(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """A port's canonical lines as RouterOS properties: (ethernet, bridge port, lines with no RouterOS word)."""
+    eth, bridge, other = [], [], []
+    for line in lines:
+        words = line.split()
+        if words and words[0] == "description":
+            eth.append(f"comment={_ros_quote(line[len('description '):])}")
+        elif line == "shutdown":
+            eth.append("disabled=yes")
+        elif line == "switchport mode trunk":
+            bridge.append("frame-types=admit-only-vlan-tagged")
+        elif line == "switchport mode access":
+            bridge.append("frame-types=admit-only-untagged-and-priority-tagged")
+        elif words[:3] == ["switchport", "access", "vlan"]:
+            bridge.append(f"pvid={words[-1]}")
+        else:
+            other.append(line)
+    return eth, bridge, other
+
+
+def ros_export(site: LabSite, d: LabDevice, now: float) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(1_700_000_000 + now))
+    serial = f"HEX{abs(int(jitter(d.name, 1e8))):08X}"
+    model = str(d.profile["sys_descr"]).rsplit(" ", 1)[-1]
+    out = [f"# {stamp} by RouterOS 7.16.2", f"# software id = {serial[3:7]}-{serial[7:11]}", "#",
+           f"# model = {model}", f"# serial number = {serial}",
+           "/interface bridge add name=bridge1 vlan-filtering=yes"]
+    ports = sorted(d.ports.values(), key=lambda p: p.index)
+    parts = {p.name: _ros_port(d.config_interfaces.get(p.name, [])) for p in ports}
+    for p in ports:
+        eth, _, other = parts[p.name]
+        if eth or other:
+            out.append(f"/interface ethernet set [ find default-name={p.name} ] " + " ".join(eth + other))
+    for p in ports:
+        out.append("/interface bridge port add bridge=bridge1 "
+                   + " ".join(parts[p.name][1] + [f"interface={p.name}"]))
+    for line in d.config_global:
+        words = line.split()
+        if len(words) == 2 and words[0] == "vlan":
+            out.append(f"/interface bridge vlan add bridge=bridge1 vlan-ids={words[1]}")
+        elif line not in ("vtp mode transparent", "service timestamps log datetime msec"):
+            out.append(f"/system note set note={_ros_quote(line)}")  # no RouterOS word for it: kept, visibly
+    out += ["/ip neighbor discovery-settings set discover-interface-list=all protocol=lldp",
+            "/snmp set enabled=yes", "/snmp community set [ find default=yes ] authentication-password=labAuthSecret "
+            "name=saksi-lab", "/system identity set name=" + _ros_quote(d.name),
+            "/system ntp client set enabled=yes"]
+    return "\n".join(out) + "\n"
+
+
+def ros_neighbors(site: LabSite, d: LabDevice, now: float) -> str:
+    out, n = [], 0
+    for p in sorted(d.ports.values(), key=lambda p: p.index):
+        peer = _peer(site, p)
+        if peer is None:
+            continue
+        mac = ":".join(f"{b:02X}" for b in _mac(peer.device.name, 0))
+        descr = str(peer.device.profile["sys_descr"]).replace("\r", "").replace("\n", " ").replace('"', "'")
+        out += [f'{n:>2} interface={p.name} mac-address={mac} identity="{peer.device.name}" '
+                f'platform="{peer.device.platform}" age=12s uptime=1w2d3h ipv6=no interface-name="{peer.name}" '
+                f'system-description="{descr}" system-caps=bridge,router system-caps-enabled=bridge,router', ""]
+        n += 1
+    return "\n".join(out) + "\n"
+
 # Per platform: the commands the lab answers, and its prompt quirks.
 COMMANDS: dict[str, dict[str, Renderer]] = {
     "cisco_ios": {"show running-config": ios_running_config, "show inventory": ios_inventory,
@@ -346,6 +518,9 @@ COMMANDS: dict[str, dict[str, Renderer]] = {
                    "show interfaces status": eos_status},
     "juniper_junos": {"show configuration | display set": junos_config, "show chassis hardware": junos_hardware,
                       "show lldp neighbors": junos_lldp},
+    "huawei_vrp": {"display current-configuration": vrp_current_config, "display device": vrp_device,
+                   "display lldp neighbor": vrp_lldp, "display interface brief": vrp_interface_brief},
+    "mikrotik_routeros": {"/export terse": ros_export, "/ip neighbor print detail": ros_neighbors},
 }
 # Session commands netmiko sends while preparing the session, and what each platform answers.
 SESSION: dict[str, dict[str, str]] = {
@@ -355,12 +530,34 @@ SESSION: dict[str, dict[str, str]] = {
     "juniper_junos": {"set cli screen-width 511": "Screen width set to 511",
                       "set cli complete-on-space off": "Disabling complete-on-space",
                       "set cli screen-length 0": "Screen length set to 0"},
+    "huawei_vrp": {"screen-length 0 temporary": "Info: The configuration takes effect on the current user terminal "
+                                                "interface only."},
 }
 INVALID: dict[str, str] = {
     "juniper_junos": "                      ^\nunknown command.",
+    "huawei_vrp": "                      ^\nError: Unrecognized command found at '^' position.",
+    "mikrotik_routeros": "bad command name (line 1 column 2)",
     "default": "                      ^\n% Invalid input detected at '^' marker.",
 }
 
 
+# The prompt each platform shows a logged-in user, and the character after which a client's login name carries
+# terminal options (RouterOS: "admin+ct511w4098h" asks for no colours, a dumb terminal, 511 columns).
+PROMPTS: dict[str, str] = {"juniper_junos": "{user}@{device}> ", "huawei_vrp": "<{device}>",
+                           "mikrotik_routeros": "[{user}@{device}] > ", "default": "{device}#"}
+LOGIN_OPTIONS: dict[str, str] = {"mikrotik_routeros": "+"}
+
+
+def login_user(platform: str, username: str) -> str:
+    """The account a login names, without the terminal options some clients append to it.
+
+    >>> login_user("mikrotik_routeros", "saksi+ct511w4098h"), login_user("cisco_ios", "a+b")
+    ('saksi', 'a+b')
+    """
+    sep = LOGIN_OPTIONS.get(platform)
+    return username.split(sep, 1)[0] if sep else username
+
+
 def prompt(platform: str, device: str, user: str) -> str:
-    return f"{user}@{device}> " if platform == "juniper_junos" else f"{device}#"
+    """The prompt a device shows a logged-in user, in its platform's shape."""
+    return PROMPTS.get(platform, PROMPTS["default"]).format(user=login_user(platform, user), device=device)

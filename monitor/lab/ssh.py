@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import paramiko
 
-from monitor.lab.cli_render import COMMANDS, INVALID, SESSION, prompt
+from monitor.lab.cli_render import COMMANDS, INVALID, SESSION, login_user, prompt
 from monitor.lab.model import LabDevice, LabSite
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ class Behaviour:
 
 
 class _Auth(paramiko.ServerInterface):
-    def __init__(self, username: str, password: str) -> None:
-        self._username, self._password = username, password
+    def __init__(self, username: str, password: str, platform: str = "") -> None:
+        self._username, self._password, self._platform = username, password, platform
         self.shell = threading.Event()
         self.user = ""
 
@@ -54,6 +54,7 @@ class _Auth(paramiko.ServerInterface):
         return "password"
 
     def check_auth_password(self, username: str, password: str) -> int:
+        username = login_user(self._platform, username)  # RouterOS clients append terminal options to the name
         ok = hmac.compare_digest(username.encode(), self._username.encode()) and hmac.compare_digest(
             password.encode(), self._password.encode())
         if ok:
@@ -115,7 +116,7 @@ class LabSshServer:
         transport.set_log_channel(_TRANSPORT_LOG)  # a client hanging up is not an error worth a traceback
         self._transports.append(transport)
         transport.add_server_key(self.host_key)
-        auth = _Auth(self._username, self._password)
+        auth = _Auth(self._username, self._password, self.device.platform)
         try:
             transport.start_server(server=auth)
             chan = transport.accept(10)
