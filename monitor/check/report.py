@@ -13,6 +13,8 @@ from monitor.check.watch import WATCHED
 from monitor.common.names import port_label, short_port
 from monitor.model import DOM_KEYS, CliView, Hardware, HardwareUnit, Port, Sensor, Snapshot, Thresholds
 
+NO_THRESHOLDS = "no thresholds stated by the device"
+
 
 def _thresholds(t: Thresholds) -> dict[str, float | None]:
     return {"low_alarm": t.low_alarm, "low_warn": t.low_warn, "high_warn": t.high_warn, "high_alarm": t.high_alarm}
@@ -34,6 +36,9 @@ def _dom(sensors: list[Sensor]) -> dict[str, Any] | None:
             lanes.setdefault(s.lane, {"lane": s.lane})[key] = s.value
     if len(lanes) > 1:
         out["lanes"] = [lanes[k] for k in sorted(lanes)]
+    out["thresholds_stated"] = any(not s.thresholds.is_empty() for s in dom)
+    if not out["thresholds_stated"]:  # Saksi invents none: the module's readings are shown, never judged
+        out["note"] = NO_THRESHOLDS
     return out
 
 
@@ -248,6 +253,9 @@ def render(snap: Snapshot, ports: list[Port] | None, console: Console, hardware:
             cells += _rate_cells(rates.get(p["name"]))
         table.add_row(*cells, style=style)
     console.print(table)
+    unjudged = [p["name"] for p in data["ports"] if p["dom"] and not p["dom"]["thresholds_stated"]]
+    if unjudged:
+        console.print(f"[dim]{NO_THRESHOLDS}: {', '.join(unjudged)}[/]")
     if hardware:
         render_hardware(data["hardware"], console)
     if spare:

@@ -133,7 +133,7 @@ def parse_entity_sensors(spec: EntitySensorTable, walk: WalkResult,
     return out
 
 
-def _convert_thresholds(t: Thresholds, fn) -> Thresholds:  # type: ignore[no-untyped-def]
+def _convert_thresholds(t: Thresholds, fn: Callable[[float], float]) -> Thresholds:
     return Thresholds(*(None if v is None else finite(fn(v)) for v in
                         (t.low_alarm, t.low_warn, t.high_warn, t.high_alarm)))
 
@@ -420,12 +420,12 @@ def _limits(table: PortTable, spec: ReadingSpec, row: Row, skipped: Counter[str]
             if raw_limit is None:
                 continue
         elif spec.decode != "number":
-            numbers = cell_numbers("first" if spec.decode == "lanes" else spec.decode, raw_limit)
-            if not numbers:
-                if numbers is None:
+            decoded = cell_numbers("first" if spec.decode == "lanes" else spec.decode, raw_limit)
+            if not decoded:
+                if decoded is None:
                     skipped[f"{table.name}: {spec.kind.value} {name} not a number"] += 1
                 continue
-            raw_limit = numbers[0]
+            raw_limit = decoded[0]
         values, why = _reading_values(table, replace(spec, decode="number"), spec.threshold_scale(column), raw_limit)
         limits[name] = values[0]
         if why is not None:

@@ -288,7 +288,7 @@ def snmp_profiles(path: Path = _HERE / "snmp") -> SnmpProfiles:
         for data in docs for d in data.get("entity_sensor_tables", ())
     )
     port_tables = tuple(_port_table(d) for data in docs for d in data.get("port_tables", ()))
-    names = [t.name for t in (*sensor_tables, *port_tables)]
+    names = [t.name for t in sensor_tables] + [t.name for t in port_tables]
     if len(set(names)) != len(names):
         raise ValueError(f"snmp profiles: a table is listed twice: {sorted({n for n in names if names.count(n) > 1})}")
     return SnmpProfiles(sensor_tables, port_tables)

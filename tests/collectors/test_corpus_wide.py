@@ -49,7 +49,8 @@ def expected(folder: str, name: str) -> dict[str, Any]:
 # --- the scorer ---------------------------------------------------------------------------------------
 
 _OPTICAL = re.compile(r"transceiver|sfp|dom\b|xcvr|optic|gbic|qsfp", re.I)
-_KIND = {"dbm": None, "temperature": ("temperature_c", 0.6), "voltage": ("voltage_v", 0.03), "current": ("bias_ma", None)}
+_KIND: dict[str, tuple[str, float]] = {"temperature": ("temperature_c", 0.6), "voltage": ("voltage_v", 0.03),
+                                       "current": ("bias_ma", 0.1)}
 _PORT_TOKEN = re.compile(r"[A-Za-z][A-Za-z-]*\s?\d+(?:/\d+)+|(?<![\w/])\d+(?:/\d+)+")
 LIMITS = (("high_alarm", "sensor_limit"), ("low_alarm", "sensor_limit_low"), ("high_warn", "sensor_limit_warn"),
           ("low_warn", "sensor_limit_low_warn"))
@@ -89,13 +90,13 @@ def librenms_guess(sensor: dict[str, Any], limit: str) -> bool:
 
 
 def _saksi_value(sensor: dict[str, Any]) -> tuple[str, float, float] | None:
-    cls, cur = sensor["sensor_class"], sensor["sensor_current"]
+    cls, cur = sensor["sensor_class"], float(sensor["sensor_current"])
     if cls == "dbm":
         descr = sensor.get("sensor_descr") or ""
         key = "rx_dbm" if re.search(r"\b(rx|receive)", descr, re.I) else "tx_dbm" if re.search(
             r"\b(tx|transmit)", descr, re.I) else None
         return None if key is None else (key, 0.15, cur)
-    key, tol = _KIND[cls]  # type: ignore[misc]
+    key, tol = _KIND[cls]
     if cls == "current":
         cur = cur * 1000.0  # LibreNMS keeps amps
         tol = max(0.1, abs(cur) * 0.02)
@@ -168,7 +169,7 @@ def score(folder: str, name: str, snap: dict[str, Any]) -> Score:
     d, s = expected(folder, name), Score()
     got = {p["ifindex"]: p for p in snap.get("ports", [])}
     ports = d.get("ports") or {}
-    src = ports.get("poller") if isinstance(ports.get("poller"), dict) else ports.get("discovery") or {}
+    src: dict[str, Any] = ports["poller"] if isinstance(ports.get("poller"), dict) else ports.get("discovery") or {}
     for e in src.get("ports", []):
         s.ports[1] += 1
         g = got.get(e["ifIndex"])
@@ -256,7 +257,7 @@ _checks: dict[tuple[str, str], dict[str, Any]] = {}
 def _check_one(agent: Agent, name: str) -> dict[str, Any]:
     r = run_saksi("check", "--host", agent.host, "--snmp-port", str(agent.port), "--community", name,
                   "--timeout", "5", "--json")
-    assert r.returncode in (0, 1), f"{name}: exit {r.returncode}: {r.stderr}"
+    assert r.returncode in (0, 1) and r.stdout.lstrip().startswith("{"), f"{name}: exit {r.returncode}: {r.stderr}"
     return dict(json.loads(r.stdout))
 
 
@@ -360,3 +361,32 @@ def test_known_differences_name_real_devices() -> None:
         if FOLDERS[folder].is_dir():
             assert name in devices(folder), key
         assert all(n > 0 and len(reason) > 20 for n, reason in why.values()), key
+
+
+@pytest.mark.skipif(not devices("librenms-wide"), reason="../shared/corpus/librenms-wide is absent")
+def test_no_invented_thresholds(agents: dict[str, Agent]) -> None:
+    """Edgecore's optical table states no limits: every module says so, and none is judged; Alcatel states them."""
+    edgecore = check(agents, "librenms-wide", "edgecos_ecs4120-28fv2")
+    doms = [p["dom"] for p in edgecore["ports"] if p["dom"]]
+    assert len(doms) == 25
+    assert all(not d["thresholds_stated"] and d["note"] == "no thresholds stated by the device" for d in doms)
+    assert all(v is None for d in doms for t in d["thresholds"].values() for v in t.values())
+    assert not [p for p in edgecore["problems"] if "threshold" in p]
+    alcatel = [p["dom"] for p in check(agents, "librenms-wide", "aos7")["ports"] if p["dom"]]
+    assert alcatel and all(d["thresholds_stated"] and "note" not in d for d in alcatel)
+
+
+@pytest.mark.skipif(not devices("librenms-wide"), reason="../shared/corpus/librenms-wide is absent")
+def test_sentinels_are_skipped_and_counted_never_alarmed(agents: dict[str, Agent]) -> None:
+    """IOS-XR's copper SFP answers -32768 for its laser readings and YunShan -1/-255 for an idle module: no
+    value, counted in the snapshot's skip counters, no alarm, and the module is still there (not removed)."""
+    asr = check(agents, "librenms-wide", "iosxr_asr9001")
+    gi = next(p for p in asr["ports"] if p["name"] == "GigabitEthernet0/0/1/3")
+    assert gi["transceiver"]["serial"] == "T1510200002"
+    assert (gi["dom"]["temperature_c"], gi["dom"]["voltage_v"], gi["dom"]["bias_ma"]) == (None, None, None)
+    assert asr["skipped"]["cisco-entity-sensor: temperature out of range"] >= 1
+    assert not [p for p in asr["problems"] if "GigabitEthernet0/0/1/3" in p and "threshold" in p]
+    yunshan = check(agents, "librenms-wide", "yunshan_s5735-v2")
+    port = next(p for p in yunshan["ports"] if p["transceiver"])
+    assert port["dom"]["rx_dbm"] is None and port["dom"]["note"] == "no thresholds stated by the device"
+    assert not [p for p in yunshan["problems"] if "threshold" in p]

@@ -107,7 +107,7 @@ def stated_limits(name: str, sensor: dict[str, Any], kind: str) -> dict[str, flo
     if sensor["sensor_type"] == "procurve":
         cols, unit = HP_LIMITS[kind]
         return {k: unit(int(rec[f"{HP}.{c}.{index}"])) for k, c in zip(
-            ("high_alarm", "low_alarm", "high_warn", "low_warn"), cols) if f"{HP}.{c}.{index}" in rec}
+            ("high_alarm", "low_alarm", "high_warn", "low_warn"), cols, strict=True) if f"{HP}.{c}.{index}" in rec}
     if sensor["sensor_type"] == "vrp":
         return {k: int(rec[f"{HUAWEI}.{c}.{index}"]) / 100 for k, c in HUAWEI_LIMITS.get(kind, {}).items()
                 if rec.get(f"{HUAWEI}.{c}.{index}", "-1") != "-1"}
@@ -383,7 +383,7 @@ def test_comware7_thresholds(more: tuple[Agent, dict[str, dict[str, str]]]) -> N
             continue
         for kind, (cols, unit) in limits.items():
             names = ("high_alarm", "low_alarm", "high_warn", "low_warn")
-            want = {k: unit(int(rec[f"{HH3C}.{c}.{index}"])) for k, c in zip(names, cols)}
+            want = {k: unit(int(rec[f"{HH3C}.{c}.{index}"])) for k, c in zip(names, cols, strict=True)}
             for k in names:
                 assert _close(got[kind]["thresholds"][k], want[k]), (index, kind, k)
     first = {s["kind"]: s for s in data["sensors"] if s["id"].startswith("hh3c-transceiver:1:")}
@@ -528,3 +528,78 @@ def test_every_port_table_names_its_mib_and_loads() -> None:
 
 def test_sensor_doctests() -> None:
     assert doctest.testmod(sensors_module).failed == 0
+
+
+# --- the table shapes of the wide corpus, on hand-written rows -----------------------------------------
+
+def test_row_per_reading_kind_with_thresholds_from_a_joined_table() -> None:
+    """rlPhyTest (Cisco SB, Eltex): ifIndex.testType rows, a module only where its temperature is not 0;
+    Eltex's thresholds sit in a joined table whose own parameter numbers differ (threshold_select)."""
+    joined = "1.3.6.1.4.1.99999.2.1"
+    table = PortTable(
+        name="rowsTable", source="rows", oid=ENTRY, index="ifindex.select", joins=((200, joined),),
+        present=RowFilter(column=3, select=5, absent_values=(0,)),
+        readings=(ReadingSpec(SensorKind.TEMPERATURE, column=3, select=5, unit="C", threshold_select=0,
+                              thresholds={"high_alarm": 203, "low_alarm": 206}),
+                  ReadingSpec(SensorKind.RX_POWER, column=3, select=9, factor=0.001, unit="dBm")))
+    walk = _walk({"105.5": {3: 39}, "105.9": {3: -22292}, "49.5": {3: 0}, "49.9": {3: 0}})
+    walk.rows.update(_walk({"105.0": {3: 90, 6: -10}}, joined).rows)
+    skipped: Counter[str] = Counter()
+    sensors, _ = parse_port_table(table, walk, skipped)
+    got = {(s.ifindex, s.kind.value): s for s in sensors}
+    assert set(got) == {(105, "temperature"), (105, "rx_power")}  # port 49: temperature 0, no module
+    assert got[(105, "rx_power")].value == -22.292
+    assert (got[(105, "temperature")].thresholds.high_alarm, got[(105, "temperature")].thresholds.low_alarm) == (
+        90.0, -10.0)
+    assert skipped == Counter()
+
+
+def test_text_readings_lane_lists_and_limit_lists() -> None:
+    table = PortTable(
+        name="textTable", source="text", oid=ENTRY, index="ifindex",
+        readings=(ReadingSpec(SensorKind.TEMPERATURE, column=2, unit="C", decode="text",  # "6[0]" in YAML
+                              thresholds={"high_alarm": 6}, threshold_items={"high_alarm": 0}),
+                  ReadingSpec(SensorKind.TX_POWER, column=5, unit="dBm", decode="lanes",  # "8[0]", "8[1]"
+                              thresholds={"high_alarm": 8, "low_alarm": 8},
+                              threshold_items={"high_alarm": 0, "low_alarm": 1})))
+    skipped: Counter[str] = Counter()
+    sensors, _ = parse_port_table(table, _walk({
+        "1": {2: b"41.00 degrees C normal", 6: b"[85.0]", 5: b"-0.43 ,0.01  ,0.30", 8: b"[-3.0, -9.0]"},
+        "2": {2: b"N/A", 5: b"N/A"},  # an empty cage: no reading, nothing counted
+        "3": {2: b"hot", 5: b"x"},  # garbage: counted, no value
+    }), skipped)
+    one = [s for s in sensors if s.ifindex == 1]
+    temp = next(s for s in one if s.kind is SensorKind.TEMPERATURE)
+    assert (temp.value, temp.thresholds.high_alarm) == (41.0, 85.0)
+    tx = sorted((s.lane, s.value, s.thresholds.high_alarm, s.thresholds.low_alarm) for s in one
+                if s.kind is SensorKind.TX_POWER)
+    assert tx == [(1, -0.43, -3.0, -9.0), (2, 0.01, -3.0, -9.0), (3, 0.3, -3.0, -9.0)]
+    assert not [s for s in sensors if s.ifindex == 2]
+    assert all(s.value is None for s in sensors if s.ifindex == 3)
+    assert skipped == Counter({"textTable: temperature not a number": 1, "textTable: tx_power not a number": 1})
+
+
+def test_ports_named_by_index_parts_kind_and_offset() -> None:
+    """OcNOS: a slot is no ifIndex; the port is <kind><slot + offset> on a given hardware model."""
+    table = PortTable(name="slotTable", source="slot", oid=ENTRY, index="_.port", port_name="{kind}{0}",
+                      port_offset=-1, port_kind=(2, {1: "xe", 2: "ce"}, "ge"), transceiver={"serial": 35})
+    skipped: Counter[str] = Counter()
+    _, modules = parse_port_table(table, _walk({"1.11": {2: 1, 35: b"S1"}, "1.2": {2: 2, 35: b"S2"},
+                                                "1.40": {2: 1, 35: b"S3"}}), skipped,
+                                  {"xe10": 10031, "ce1": 10009})
+    assert sorted((m.serial, m.ifindex) for m in modules) == [("S1", 10031), ("S2", 10009)]
+    assert skipped == Counter({"slotTable: no port named xe39": 1})  # never a guess at the wrong port
+
+
+def test_lane_table_shares_its_ports_thresholds_and_zero_bands_are_none() -> None:
+    port_entry = "1.3.6.1.4.1.99999.3.1"
+    table = PortTable(name="laneDom", source="lane-dom", oid=ENTRY, index="ifindex.lane", joins=((100, port_entry),),
+                      readings=(ReadingSpec(SensorKind.RX_POWER, column=12, unit="mW", decode="text",
+                                            thresholds={"high_alarm": 128, "low_alarm": 129},
+                                            threshold_unit="mW"),))
+    walk = _walk({"27.1": {12: b"0.5537"}, "27.2": {12: b"0.5"}})
+    walk.rows.update(_walk({"27": {28: b"1.2589", 29: b"0.0316"}}, port_entry).rows)
+    sensors, _ = parse_port_table(table, walk, Counter())
+    assert [(s.lane, round(s.value or 0, 2), round(s.thresholds.high_alarm or 0, 2)) for s in sensors] == [
+        (1, -2.57, 1.0), (2, -3.01, 1.0)]
+    assert sensors_module.banded(sensors_module.Thresholds(low_alarm=0.0, high_alarm=0.0)).is_empty()
