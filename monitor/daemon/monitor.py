@@ -157,6 +157,7 @@ class Monitor:
         self._store_down = False
         self.trap_stats: TrapStats | None = None
         self._last_fetch: dict[str, float] = {}
+        self._fetch_errors: dict[str, str] = {}  # device -> why its last configuration fetch failed
         self._tasks: set[asyncio.Task[Any]] = set()  # polls the monitor started itself (traps, far ends, again)
 
     def _witness(self, site: str) -> Witness:
@@ -184,7 +185,14 @@ class Monitor:
         """Why the configuration of a device is not collected (None: it is): what a summary says instead of
         "no configuration change"."""
         d = self.inventory.devices.get(device)
-        return f"no SSH credentials for {device}" if d is not None and d.ssh is None else None
+        if d is None:
+            return None
+        if d.ssh is None:
+            return f"no SSH credentials for {device}"
+        error = self._fetch_errors.get(device)  # the last fetch's failure; a fetch that worked clears it
+        if not self.histories[d.site].versions(device):
+            return f"no version collected yet: {error}" if error else "no version collected yet"
+        return f"last fetch failed: {error}" if error else None
 
     async def poll(self, name: str, reason: str = "schedule") -> Snapshot | None:
         """Poll one device now (unless a poll of it is already running) and fold the result in."""
@@ -234,8 +242,11 @@ class Monitor:
         self._last_fetch[device.name] = snap.taken_at
         view = await collect_device(device, now=lambda: snap.taken_at, options=CollectOptions(roles=("config",)))
         if view.config is None:
-            log.info("%s: configuration not fetched: %s", device.name, view.error)
+            error = view.error or view.command("config").error or "no configuration in the answer"
+            self._fetch_errors[device.name] = error
+            log.info("%s: configuration not fetched: %s", device.name, error)
             return []
+        self._fetch_errors.pop(device.name, None)
         history = self.histories[device.site]
         version = await asyncio.to_thread(history.record, device.name, device.platform, view.config,
                                           snap.taken_at, "ssh:running-config")
