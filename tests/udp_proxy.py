@@ -25,6 +25,7 @@ class Faults:
     """What to do to the agent's answers; fields may be changed while the proxy runs."""
 
     drop_after: int | None = None  # forward the first N answers, then drop every later one
+    drop_first: int = 0  # drop the first N answers (the requests a lossy path happened to lose), then go on
     drop_probability: float = 0.0  # drop each remaining answer with this probability...
     seed: int = 0  # ...drawn from a generator seeded here, so a failing run can be replayed
     delay_s: float = 0.0  # hold forwarded answers this long...
@@ -113,6 +114,8 @@ class UdpProxy:
 
     def _drop(self) -> bool:
         f = self.faults
+        if self.answers <= f.drop_first:
+            return True
         if f.drop_after is not None and self.answers > f.drop_after:
             return True
         return f.drop_probability > 0 and self._rng.random() < f.drop_probability

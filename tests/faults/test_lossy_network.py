@@ -13,13 +13,15 @@ from pathlib import Path
 
 import yaml
 
-from monitor.collectors.snmp import SnmpTarget
+from monitor.collectors.poll import poll_device
+from monitor.collectors.snmp import PysnmpClient, SnmpTarget
 from monitor.lab import runner, scenario
 from monitor.model import DeviceFacts, Port, Snapshot, TableHealth, TableStatus, Transceiver
 from monitor.witness.changes import ChangeKind
 from monitor.witness.correlate import Correlator
 from monitor.witness.observer import Witness
 from monitor.witness.topology import Topology
+from tests.conftest import Agent
 from tests.udp_proxy import Faults, UdpProxy
 
 SCENARIO = Path(__file__).parent.parent / "scenarios" / "lossy-hour.yaml"
@@ -124,3 +126,37 @@ def test_a_complete_walk_that_showed_the_cage_empty_makes_it_an_insertion() -> N
     polls = [_poll(0, "ok", "ok", ("", "FNS0026")), _poll(30, "ok", "timeout", ("FNS0025", "FNS0026")),
              _poll(60, "ok", "ok", ("FNS0025", "FNS0026"))]
     assert _inserted(polls) == ["GigabitEthernet1/0/25"]
+
+
+# --- the system group lost, the interfaces answered: a degraded path, not an unreachable device --------------
+
+def _poll_through(agent: Agent, faults: Faults) -> tuple[Snapshot, UdpProxy]:
+    """The daemon's poll (`poll_device`, confirming a silence) of a real recording behind the proxy."""
+
+    async def run() -> tuple[Snapshot, UdpProxy]:
+        client = PysnmpClient()
+        async with UdpProxy((agent.host, agent.port), faults) as proxy:
+            host, port = proxy.address
+            try:
+                return await poll_device("core", SnmpTarget(host, port, community="ios_2960x", timeout=0.5,
+                                                            retries=0), client), proxy
+            finally:
+                client.close()
+
+    return asyncio.run(run())
+
+
+def test_a_device_that_answers_its_interfaces_is_not_unreachable(snmpsim: Agent) -> None:
+    """Its first three answers are lost: the system GET (once, then twice patiently). The interfaces answer, so
+    the device is reachable on a degraded path: its ports, and every other table unknown (never "removed")."""
+    snap, proxy = _poll_through(snmpsim, Faults(drop_first=3))
+    assert proxy.dropped == 3
+    assert snap.reachable and snap.ports, snap.error
+    status = {t.table: t.status for t in snap.tables}
+    assert status["system"] is TableStatus.TIMEOUT and status["ifTable"] is TableStatus.OK
+    assert not status["entPhysicalTable"].known and not snap.transceivers
+
+
+def test_a_device_that_answers_nothing_is_unreachable(snmpsim: Agent) -> None:
+    snap, proxy = _poll_through(snmpsim, Faults(drop_probability=1.0))
+    assert not snap.reachable and proxy.dropped == proxy.answers > 3
