@@ -158,7 +158,9 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
         transceivers = _merge_modules(transceivers, more_modules)
 
     if if_walk is not None and if_walk.error is None:  # IF-MIB answered in full: what it lacks, others name
-        port_of_entity = {ifx: e.name for e in tree.entities.values() if (ifx := e.ifindex) is not None and e.name}
+        named = Counter(e.name for e in tree.entities.values())  # "Port" on every ProCurve port names none
+        port_of_entity = {ifx: e.name for e in tree.entities.values()
+                          if (ifx := e.ifindex) is not None and e.name and named[e.name] == 1}
         ports += interfaces.ports_named_elsewhere(
             ports, [s.ifindex for s in found_sensors] + [t.ifindex for t in transceivers], port_of_entity)
 

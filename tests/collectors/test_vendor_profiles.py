@@ -220,17 +220,20 @@ def test_every_librenms_vendor_dom_sensor_is_covered() -> None:
 @needs_corpus
 def test_procurve_unplaced_module(snmpsim: Agent) -> None:
     """HP-ICF-TRANSCEIVER-MIB is indexed by ifIndex, so the J4859C in row 49 is on ifIndex 49, but the
-    recording has no IF-MIB row 49 (LibreNMS left it unplaced): Saksi keeps its DOM on ifIndex 49 and
-    shows the module on no other port. Its Rx is -99999999, the MIB's "-inf dBm (0 microwatts)": no
-    light, Saksi's -40 dBm floor (LibreNMS dropped the sensor)."""
+    recording has no IF-MIB row 49 (LibreNMS left it unplaced): the device answers ifIndex 49, so Saksi
+    shows it as a port of unknown state holding the module and its DOM, and the module on no other port.
+    Its Rx is -99999999, the MIB's "-inf dBm (0 microwatts)": no light, Saksi's -40 dBm floor (LibreNMS
+    dropped the sensor)."""
     rec, data = recording("procurve"), check_json(snmpsim, "procurve")
     assert rec[f"{HP}.3.49"] == "J4859C" and rec[f"{HP}.15.49"] == "-99999999"
     assert not [o for o in rec if o.startswith("1.3.6.1.2.1.2.2.1.") and o.endswith(".49")]
     assert not [o for o in rec if o.startswith("1.3.6.1.2.1.31.1.1.1.") and o.endswith(".49")]
     unplaced = [t for t in expected("procurve")["transceivers"]["discovery"]["transceivers"] if t["ifIndex"] is None]
     assert [t["model"] for t in unplaced] == ["J4859C"]
-    assert all(p["ifindex"] != 49 for p in data["ports"])
-    assert not [p for p in data["ports"] if p["transceiver"] and p["transceiver"]["model"] == "J4859C"]
+    port = next(p for p in data["ports"] if p["ifindex"] == 49)
+    assert (port["admin"], port["oper"], port["transceiver"]["model"]) == ("unknown", "unknown", "J4859C")
+    assert [p["ifindex"] for p in data["ports"] if p["transceiver"] and p["transceiver"]["model"] == "J4859C"] == [49]
+    assert not [p for p in data["problems"] if port["name"] in p]  # unknown state is no problem
     dom = {s["kind"]: s for s in data["sensors"] if s["source"] == "hp-icf-transceiver" and s["ifindex"] == 49}
     assert set(dom) == {"temperature", "voltage", "bias", "tx_power", "rx_power"}
     assert dom["rx_power"]["value"] == -40.0 and dom["rx_power"]["status"] == "ok"
@@ -357,8 +360,11 @@ def test_huawei_units_on_both_firmware_families(more: tuple[Agent, dict[str, dic
         assert -40 <= got["rx_power"]["value"] <= 10 and -40 <= got["tx_power"]["value"] <= 10
         assert 0 <= got["bias"]["value"] <= 200
         for kind in ("rx_power", "tx_power"):
-            for ours, column in HUAWEI_LIMITS[kind].items():
-                raw_limit = rec.get(f"{HUAWEI}.{column}.{index}", "-1")
+            stated = {ours: rec.get(f"{HUAWEI}.{column}.{index}", "-1") for ours, column in HUAWEI_LIMITS[kind].items()}
+            for level in ("alarm", "warn"):  # a low/high pair that is one number is no band: no threshold
+                if stated[f"low_{level}"] == stated[f"high_{level}"]:  # (huawei-unknown-002: rx 816 and 816)
+                    stated[f"low_{level}"] = stated[f"high_{level}"] = "-1"
+            for ours, raw_limit in stated.items():
                 want_limit = None if raw_limit == "-1" else int(raw_limit) / 100
                 assert got[kind]["thresholds"][ours] == want_limit, (index, kind, ours)
         ifindex = got["rx_power"]["ifindex"]
