@@ -221,10 +221,11 @@ def _recently_up(db: str | None, snap: Snapshot) -> frozenset[str]:
     url = db or os.environ.get("SAKSI_DB") or (f"sqlite:///{_DEFAULT_DB}" if _DEFAULT_DB.exists() else None)
     if url is None:
         return frozenset()
-    from monitor.state.store import Store, StoreError
+    from monitor.state.store import StoreError
+    from monitor.state.url import open_store
 
     try:
-        store = Store(url, create=False)
+        store = open_store(url, create=False)  # a bad --db is one line here too, never SQLAlchemy's traceback
     except StoreError as exc:
         sys.stderr.write(f"saksi: no port history: {exc}\n")
         return frozenset()
