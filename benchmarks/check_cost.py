@@ -37,8 +37,8 @@ from pathlib import Path
 
 from pysnmp.hlapi.v3arch import asyncio as hl
 
-from monitor.collectors.snmp import PysnmpClient, SnmpTarget, Value, WalkResult
 from monitor.collectors.poll import poll_device
+from monitor.collectors.snmp import PysnmpClient, SnmpTarget, Value, WalkResult
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RECORDING = ROOT.parent / "shared" / "corpus" / "librenms" / "iosxe_c9500h-svl.snmprec"

@@ -54,10 +54,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from check_cost import CountingClient, bare_walk, children_cpu
 
+from monitor.collectors.poll import poll_device
 from monitor.collectors.snmp import SnmpTarget
 from monitor.daemon.monitor import Monitor, Settings
 from monitor.inventory import load_inventory
-from monitor.collectors.poll import poll_device
 from monitor.state.store import Store
 from monitor.timeseries import TimeseriesSettings, from_settings
 
@@ -200,7 +200,7 @@ def start_agents(lab: Lab, count: int, interfaces: int) -> None:
         )
         lab.procs.append(proc)
         a.pid = proc.pid
-    for a, proc in zip(lab.agents, lab.procs):
+    for a, proc in zip(lab.agents, lab.procs, strict=True):
         _wait_for(a, proc, lab.work)
 
 

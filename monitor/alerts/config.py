@@ -186,7 +186,7 @@ class _Reader:
         items = value if isinstance(value, list) else [value]
         lines = value.item_lines if isinstance(value, YamlSeq) else [at.line] * len(items)
         out = []
-        for item, line in zip(items, lines):
+        for item, line in zip(items, lines, strict=True):
             where = At(at.file, line, at.path)
             if isinstance(item, dt.date):
                 item = item.isoformat()
@@ -203,7 +203,7 @@ class _Reader:
         items = value if isinstance(value, list) else [value]
         lines = value.item_lines if isinstance(value, YamlSeq) else [at.line] * len(items)
         parent, _, last = at.path.rpartition(".")
-        for item, line in zip(items, lines):
+        for item, line in zip(items, lines, strict=True):
             where = At(at.file, line, at.path)
             if not isinstance(item, str) or not item.strip():
                 self.errors.append(f"{where}: expected an apprise URL, got {kind_of(item)}")

@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from monitor.common.names import canonical_port
 from monitor.confighist.diff import changes, section_text
 from monitor.confighist.history import ConfigHistory, ConfigHistoryError, unified
 from monitor.witness.incidents import Incident
-from monitor.common.names import canonical_port
 
 log = logging.getLogger(__name__)
 MAX_DIFF_LINES = 60

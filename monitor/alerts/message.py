@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.witness.incidents import Incident
 from monitor.common.names import port_label
+from monitor.witness.incidents import Incident
 
 MAX_EVIDENCE = 30
 WORDS = {"opened": "OPENED", "escalated": "ESCALATED", "reminder": "REMINDER", "resolved": "RESOLVED"}

@@ -68,7 +68,7 @@ class Notify:
         kind = kind_of(alert.transition, inc.severity)
         timeout = self.config.delivery.timeout
         self.workers.submit([Job(seq, t, self.urls[t], msg.title, body, timeout, kind)
-                             for seq, t in zip(seqs, targets)])
+                             for seq, t in zip(seqs, targets, strict=True)])
         alert.notification = notification(alert, now, msg.title, body, targets, reasons, diff)
         if not targets:
             return Decision(NAME, "no_receivers", "the route and the owner have no URL")

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from monitor.alerts.config import AlertingConfig, Route
+from monitor.alerts.customers import Customers
 from monitor.alerts.dedup import Dedup
 from monitor.alerts.delivery import AppriseTransport, Job, Transport, Workers, kind_of, retry_at
 from monitor.alerts.group import Group
 from monitor.alerts.inhibit import Inhibit
-from monitor.alerts.customers import Customers
 from monitor.alerts.model import Alert, AlertRow, Decision, apply_people
 from monitor.alerts.news import News
 from monitor.alerts.notify import Notify, target_urls
@@ -36,8 +36,8 @@ from monitor.alerts.route import Assign
 from monitor.alerts.silence import Silence
 from monitor.alerts.state import AlertState
 from monitor.reports.records import Report
-from monitor.witness.incidents import Incident
 from monitor.state.store import Store
+from monitor.witness.incidents import Incident
 
 log = logging.getLogger(__name__)
 MAX_NEWS_PER_TICK = 20  # messages of people's news per incident per tick (the rest go on the next)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from monitor.alerts.config import AlertingConfig
 from monitor.alerts.model import Alert, Decision
 from monitor.alerts.state import Window
-from monitor.witness.incidents import Incident
 from monitor.common.names import canonical_port
+from monitor.witness.incidents import Incident
 
 NAME = "silence"
 

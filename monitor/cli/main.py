@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import math
@@ -245,24 +246,18 @@ async def _poll_once(name: str, target: SnmpTarget) -> Snapshot:
         client.close()
 
 
+# Each of these modules registers its own commands on `app`; the order is the order of `saksi --help`.
+_COMMAND_MODULES = ("run", "state", "alerts", "dashboards", "web", "discover", "devices", "optics", "report")
+
+
 def _add_subcommands() -> None:
+    from monitor.cli.config import app as config_app
     from monitor.cli.lab import app as lab_app
 
     app.add_typer(lab_app, name="lab")
-    from monitor.cli import run as run_cli
-
-    run_cli.register(app)
-    from monitor.cli.config import app as config_app; app.add_typer(config_app, name="config")  # noqa: E702
-    __import__("monitor.cli.state", fromlist=["register"]).register(app)
-    __import__("monitor.cli.alerts", fromlist=["register"]).register(app)
-    __import__("monitor.cli.dashboards", fromlist=["register"]).register(app)
-    __import__("monitor.cli.web", fromlist=["register"]).register(app)
-    __import__("monitor.cli.discover", fromlist=["register"]).register(app)
-    __import__("monitor.cli.devices", fromlist=["register"]).register(app)
-    __import__("monitor.cli.optics", fromlist=["register"]).register(app)
-    __import__("monitor.cli.discover", fromlist=["register"]).register(app)
-    __import__("monitor.cli.devices", fromlist=["register"]).register(app)
-    __import__("monitor.cli.report", fromlist=["register"]).register(app)
+    app.add_typer(config_app, name="config")
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"monitor.cli.{name}").register(app)
 
 
 _add_subcommands()

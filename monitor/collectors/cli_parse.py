@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from monitor.common.errors import SaksiError
+from monitor.common.names import canonical_port
 from monitor.model import (
     CliModule,
     CliNeighbor,
@@ -26,7 +27,6 @@ from monitor.model import (
     SensorKind,
     Thresholds,
 )
-from monitor.common.names import canonical_port
 
 log = logging.getLogger(__name__)
 _PROFILES = Path(__file__).resolve().parent.parent / "profiles" / "cli.yaml"

@@ -55,7 +55,8 @@ def _construct_map(loader: LineLoader, node: yaml.MappingNode) -> YamlMap:
         try:
             hash(key)
         except TypeError:
-            raise yaml.constructor.ConstructorError(None, None, "found unhashable key", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, "found unhashable key", key_node.start_mark) from None
         if index >= len(node.value) - own:  # keys merged in with << may be overridden, own keys not
             if key in own_keys:
                 raise yaml.constructor.ConstructorError(
@@ -162,7 +163,7 @@ class Record:
             self.error(self.where(key), f"expected a list, got {kind_of(value)}")
             return
         base = self.where(key)
-        for index, (item, line) in enumerate(zip(value, value.item_lines)):
+        for index, (item, line) in enumerate(zip(value, value.item_lines, strict=True)):
             yield item, At(base.file, line, f"{base.path}[{index}]")
 
     def text(

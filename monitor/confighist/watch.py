@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from monitor.witness.changes import Change, ChangeKind
 from monitor.confighist.diff import changes as config_diff
 from monitor.confighist.diff import section_text
 from monitor.confighist.history import ConfigHistory, ConfigHistoryError, ConfigVersion, unified
 from monitor.model import Snapshot
+from monitor.witness.changes import Change, ChangeKind
 
 
 def needs_fetch(prev: Snapshot | None, curr: Snapshot, last_fetch: float | None, now: float,

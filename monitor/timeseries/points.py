@@ -20,10 +20,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from monitor.common.names import canonical_port
+from monitor.model import DOM_KEYS, Port, Sensor, SensorKind, Snapshot, TableStatus, Thresholds
 from monitor.witness.changes import Change
 from monitor.witness.incidents import Incident
-from monitor.model import DOM_KEYS, Port, Sensor, SensorKind, Snapshot, TableStatus, Thresholds
-from monitor.common.names import canonical_port
 
 FieldValue: TypeAlias = int | float | str | bool
 INT64_MAX = 2**63 - 1

@@ -11,11 +11,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from monitor.witness.changes import Change
-from monitor.witness.incidents import Incident
 from monitor.model import Snapshot
 from monitor.timeseries.points import Point, Roles, event_points, snapshot_points
 from monitor.timeseries.reader import PointReader
+from monitor.witness.changes import Change
+from monitor.witness.incidents import Incident
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.witness.incidents import Incident
 from monitor.model import Port, Snapshot, TableHealth, TableStatus, Transceiver
 from monitor.state.store import Store
+from monitor.witness.incidents import Incident
 from tests.conftest import run_saksi
 
 SERIAL = "FNS6639DE3E"

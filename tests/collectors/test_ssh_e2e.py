@@ -19,9 +19,12 @@ from typing import Any, TypeVar
 import paramiko
 import pytest
 
+from monitor.check.report import snapshot_json
 from monitor.collectors.cli_parse import CommandRefused, cli_profile
+from monitor.collectors.poll import poll_device
 from monitor.collectors.snmp import PysnmpClient
 from monitor.collectors.ssh import CollectOptions, NetmikoClient, attach, collect, collect_device
+from monitor.common.names import canonical_port
 from monitor.confighist.diff import port_summary
 from monitor.confighist.history import ConfigHistory
 from monitor.lab import runner, scenario
@@ -30,9 +33,6 @@ from monitor.lab.runner import Lab
 from monitor.lab.scenario import Step, apply
 from monitor.lab.ssh import lab_device, poll_cli, poll_config
 from monitor.model import TableStatus
-from monitor.common.names import canonical_port
-from monitor.collectors.poll import poll_device
-from monitor.check.report import snapshot_json
 
 T = TypeVar("T")
 SITE: dict[str, Any] = {

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitor.check.report import ssh_json
 from monitor.collectors import cli_parse as cp
 from monitor.collectors import ssh
 from monitor.collectors.hardware import mount_point
@@ -42,7 +43,6 @@ from monitor.model import (
     Thresholds,
     Transceiver,
 )
-from monitor.check.report import ssh_json
 from tests.collectors.test_ssh_parse import FIXTURES, NTC, SITE
 
 # Moderate and repeatable in the suite; SAKSI_FUZZ_EXAMPLES=2000 runs a longer, random search by hand.

@@ -13,11 +13,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.collectors.poll import poll_device
+from monitor.collectors.snmp import PysnmpClient
 from monitor.collectors.traps import TrapReceiver, decode_trap, listen
 from monitor.lab import runner, scenario
 from monitor.lab.agent import LINK_DOWN, encode_trap
-from monitor.collectors.snmp import PysnmpClient
-from monitor.collectors.poll import poll_device
 
 SCENARIO = Path(__file__).parent.parent / "scenarios" / "sfp-failed.yaml"
 

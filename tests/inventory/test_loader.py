@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import monitor.common.names
-from monitor.inventory import Endpoint, InventoryError, Secret, load_inventory
 from monitor.common.names import canonical_port, short_port
+from monitor.inventory import Endpoint, InventoryError, Secret, load_inventory
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventory" / "example.yaml"
 EXAMPLE_SECRETS = {

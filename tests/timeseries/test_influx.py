@@ -30,7 +30,7 @@ def stored(reader: InfluxReader, measurement: str) -> dict[tuple[tuple[tuple[str
     out = {}
     for s in reader.query(f'SELECT * FROM "{measurement}" GROUP BY *'):
         for row in s.values:
-            out[(tuple(sorted(s.tags.items())), row[0])] = {c: v for c, v in zip(s.columns[1:], row[1:])
+            out[(tuple(sorted(s.tags.items())), row[0])] = {c: v for c, v in zip(s.columns[1:], row[1:], strict=True)
                                                              if v is not None}
     return out
 

@@ -7,8 +7,6 @@ from collections import Counter
 
 import pytest
 
-from monitor.witness.changes import Change, ChangeKind
-from monitor.witness.incidents import Incident
 from monitor.model import (
     DeviceFacts,
     Port,
@@ -29,6 +27,8 @@ from monitor.timeseries.points import (
     snapshot_points,
     to_line,
 )
+from monitor.witness.changes import Change, ChangeKind
+from monitor.witness.incidents import Incident
 
 TH = Thresholds(-20.0, -19.0, -3.0, -2.0)
 
