@@ -8,6 +8,7 @@ lines are grouped by their `interfaces NAME` prefix. Pure functions of two texts
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,8 @@ def changes(old: str, new: str, platform: str) -> list[ConfigChange]:
     """Every change from one configuration to the next, section by section, in the new configuration's order."""
     if platform == "juniper_junos":
         return _diff_children("", _junos_tree(old), _junos_tree(new), None)
+    if platform == "mikrotik_routeros":
+        return _diff_children("", _routeros_tree(old), _routeros_tree(new), None)
     plat = _PLATFORMS.get(platform, Platform.GENERIC)
     return _diff_children("", get_hconfig(plat, old), get_hconfig(plat, new), None)
 
@@ -108,6 +111,40 @@ def _junos_tree(text: str) -> _Node:
             node.children_map.setdefault(rest, _Node(rest))
         else:
             root.children_map.setdefault(" ".join(words), _Node(" ".join(words)))
+    return root
+
+
+_ROS_PORT = re.compile(r"\[ find default-name=(\S+) \]|\binterface=(\S+)")
+_ROS_PROP = re.compile(r'[\w-]+=(?:"(?:[^"\\]|\\.)*"|\S*)')
+
+
+def routeros_port(line: str) -> str | None:
+    """The port a RouterOS export line configures, or None.
+
+    >>> routeros_port('/interface ethernet set [ find default-name=sfp-sfpplus3 ] comment="uplink"')
+    'sfp-sfpplus3'
+    >>> routeros_port("/interface bridge port add bridge=bridge1 interface=ether2"), routeros_port("/snmp set")
+    ('ether2', None)
+    """
+    m = _ROS_PORT.search(line)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _routeros_tree(text: str) -> _Node:
+    """RouterOS `/export terse` lines, those that name a port grouped under it one property per line."""
+    root = _Node("")
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line.startswith("/"):
+            continue
+        port = routeros_port(line)
+        if port is None:
+            root.children_map.setdefault(line, _Node(line))
+            continue
+        menu = line.split(" set ", 1)[0].split(" add ", 1)[0]
+        node = root.children_map.setdefault(f"interface {port}", _Node(f"interface {port}"))
+        for prop in _ROS_PROP.findall(_ROS_PORT.sub("", line)):
+            node.children_map.setdefault(f"{menu} {prop}", _Node(f"{menu} {prop}"))
     return root
 
 
@@ -179,6 +216,11 @@ def section_text(text: str, port: str, platform: str) -> str:
     want, out, inside = canonical_port(port), [], False
     for line in text.splitlines():
         words = line.split()
+        if platform == "mikrotik_routeros":
+            port_of = routeros_port(line)
+            if port_of is not None and canonical_port(port_of) == want:
+                out.append(line)
+            continue
         if platform == "juniper_junos":
             if len(words) > 2 and words[:2] == ["set", "interfaces"] and canonical_port(words[2]) == want:
                 out.append(line)
