@@ -110,6 +110,6 @@ def test_saksi_run_pages_through_the_real_entry_point(tmp_path: Path, smtp: Mail
 
     asyncio.run(story())
     (mail,) = smtp.wait_for(1)
-    assert mail["Subject"].startswith("[Saksi] OPENED SAK-000001 major: transceiver_removed at dist-sw2 Gi1/0/25")
+    assert mail["Subject"].startswith("[Saksi] OPENED SAK-000001 major: transceiver_removed at dist-sw2 GigabitEthernet1/0/25")
     assert "Owner:        alice (tier 1, team network)" in Mailbox.text(mail)
     assert [p["title"] for p in webhook.wait_for(1)] == [mail["Subject"]]

@@ -96,13 +96,13 @@ def test_fetch_history_show_and_diff_through_the_entry_point(live: tuple[LiveLab
     history = run_saksi("config", "history", "core-sw1", *common)
     assert history.returncode == 0, history.stderr
     lines = history.stdout.splitlines()
-    assert len(lines) == 2 and "first version" in lines[0] and "Gi1/0/49: + shutdown" in lines[1]
+    assert len(lines) == 2 and "first version" in lines[0] and "GigabitEthernet1/0/49: + shutdown" in lines[1]
 
     diff = run_saksi("config", "diff", "core-sw1", "--port", "Gi1/0/49", *common)
     assert diff.returncode == 0, diff.stderr
-    assert "Gi1/0/49: + shutdown" in diff.stdout and "+ shutdown" in diff.stdout and "Gi1/0/50" not in diff.stdout
+    assert "GigabitEthernet1/0/49: + shutdown" in diff.stdout and "GigabitEthernet1/0/50" not in diff.stdout
     diff50 = run_saksi("config", "diff", "core-sw1", "--port", "GigabitEthernet1/0/50", *common)
-    assert "Gi1/0/50: switchport mode access → trunk" in diff50.stdout
+    assert "GigabitEthernet1/0/50: switchport mode access → trunk" in diff50.stdout
 
     shown = run_saksi("config", "show", "core-sw1", *common)
     assert shown.returncode == 0 and "hostname core-sw1" in shown.stdout and "<redacted>" in shown.stdout
