@@ -46,9 +46,9 @@ class ConfigChange:
 
         >>> print(ConfigChange("interface GigabitEthernet1/0/50", "changed", "switchport mode trunk",
         ...                    "switchport mode access"))
-        Gi1/0/50: switchport mode access → trunk
+        GigabitEthernet1/0/50: switchport mode access → trunk
         >>> print(ConfigChange("interface GigabitEthernet1/0/49", "added", "shutdown"))
-        Gi1/0/49: + shutdown
+        GigabitEthernet1/0/49: + shutdown
         """
         where = port_label(self.port) if self.port else (self.section or "global")
         if self.kind == "changed":

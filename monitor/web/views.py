@@ -66,7 +66,7 @@ def endpoint(ref: str) -> str:
     """A link end as people write it.
 
     >>> endpoint("core-sw1:GigabitEthernet1/0/49"), endpoint("pc-101")
-    ('core-sw1:Gi1/0/49', 'pc-101')
+    ('core-sw1:GigabitEthernet1/0/49', 'pc-101')
     """
     device, _, port = ref.partition(":")
     return f"{device}:{port_label(port)}" if port else device
