@@ -14,11 +14,12 @@ import pytest
 import yaml
 
 from monitor.collectors import cli_parse as cp
+from monitor.common.names import canonical_port
 from monitor.lab import scenario
 from monitor.lab.cli_render import COMMANDS, SECRET_LINES
 from monitor.model import SensorKind
-from monitor.common.names import canonical_port
 from tests.conftest import NTC
+
 # (platform, role, fixture folder)
 FIXTURES = [
     ("cisco_ios", "dom", "cisco_ios/show_interface_transceiver"),
@@ -114,9 +115,11 @@ def test_nxos_details_keep_the_vendor_thresholds() -> None:
 # -- the lab's own recordings, per platform -------------------------------------------------------------
 
 SITE = {"devices": [{"name": n, "platform": p, "ports": 12} for n, p in
-                    (("ios", "cisco_ios"), ("nxos", "cisco_nxos"), ("eos", "arista_eos"), ("junos", "juniper_junos"))],
+                    (("ios", "cisco_ios"), ("nxos", "cisco_nxos"), ("eos", "arista_eos"), ("junos", "juniper_junos"),
+                     ("vrp", "huawei_vrp"), ("ros", "mikrotik_routeros"))],
         "links": [{"a": "ios:Gi1/0/12", "b": "nxos:Ethernet1/1", "media": "10gbase-sr", "role": "backbone"},
-                  {"a": "eos:Ethernet1", "b": "junos:ge-0/0/11", "media": "1000base-lx", "role": "uplink"}]}
+                  {"a": "eos:Ethernet1", "b": "junos:ge-0/0/11", "media": "1000base-lx", "role": "uplink"},
+                  {"a": "vrp:GE0/0/12", "b": "ros:sfp-sfpplus1", "media": "1000base-lx", "role": "uplink"}]}
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +149,30 @@ def test_lab_renderings_parse_with_the_real_templates(site: Any, platform: str) 
             assert sum(p.oper == "up" for p in records) == sum(p.oper_up for p in dev.ports.values())
         elif role == "dom":
             assert {r.kind for r in records} >= {SensorKind.RX_POWER, SensorKind.TX_POWER, SensorKind.TEMPERATURE}
+
+
+@pytest.mark.parametrize("platform, line, kept", [
+    ("mikrotik_routeros", "/snmp community set [ find default=yes ] authentication-password=s3cret name=c0mm",
+     "/snmp community set [ find default=yes ] <redacted>"),
+    ("mikrotik_routeros", "/ppp secret add name=vpn1 password=s3cret profile=default", "/ppp secret add name=vpn1 password=<redacted>"),
+    ("mikrotik_routeros", '/interface wireless security-profiles add name=p1 wpa2-pre-shared-key="s3 cret"',
+     "/interface wireless security-profiles add name=p1 wpa2-pre-shared-key=<redacted>"),
+    ("mikrotik_routeros", "/system identity set name=core-sw1", "/system identity set name=core-sw1"),
+    ("huawei_vrp", " local-user admin password irreversible-cipher $1a$s3cret$", " local-user admin password irreversible-cipher <redacted>"),
+    ("huawei_vrp", "snmp-agent community read cipher %^%#s3cret%^%#", "snmp-agent community read cipher <redacted>"),
+])
+def test_vendor_secrets_are_redacted(platform: str, line: str, kept: str) -> None:
+    assert cp.redact(line, cp.cli_profile(platform)) == kept
+
+
+@pytest.mark.parametrize("platform, header", [
+    ("mikrotik_routeros", "# 2026-12-04 08:43:04 by RouterOS 7.16.2"),
+    ("mikrotik_routeros", "# dec/04/2026 08:43:04 by RouterOS 6.49.10"),
+    ("huawei_vrp", "!Last configuration was updated at 2026-12-04 08:43:04+00:00 by saksi"),
+])
+def test_vendor_date_headers_are_noise(platform: str, header: str) -> None:
+    profile = cp.cli_profile(platform)
+    assert any(rx.search(header) for rx in profile.noise)
 
 
 # -- bad input ---------------------------------------------------------------------------------------------
@@ -250,6 +277,11 @@ def test_noise_lines_do_not_make_a_new_version() -> None:
     ("huawei_vrp", "display current-configuration", True),
     ("huawei_vrp", "system-view", False),
     ("huawei_vrp", "show running-config", False),
+    ("mikrotik_routeros", "/export terse", True),
+    ("mikrotik_routeros", "/ip neighbor print detail", True),
+    ("mikrotik_routeros", "/export file=backup", False),
+    ("mikrotik_routeros", "/system reboot", False),
+    ("mikrotik_routeros", "/interface ethernet set [ find ] disabled=yes", False),
 ])
 def test_allow_list(platform: str, command: str, allowed: bool) -> None:
     assert cp.cli_profile(platform).allowed(command) is allowed
@@ -260,7 +292,9 @@ def test_every_profile_is_valid_and_read_only(platform: str) -> None:
     profile = cp.cli_profile(platform)
     assert "config" in profile.commands and profile.redact and profile.noise
     for spec in profile.commands.values():
-        assert spec.command.split()[0] in ("show", "display") and profile.allowed(spec.command)
+        words = spec.command.split()
+        reads = words[0] in ("show", "display") or (words[0].startswith("/") and ("print" in words or words[0] == "/export"))
+        assert reads and profile.allowed(spec.command), spec.command
 
 
 def test_unknown_platform_is_a_clear_error() -> None:
