@@ -187,7 +187,7 @@ class ConfigHistory:
         mode_sha = self._tree(version.commit.encode()).get(_file(version.device))
         if mode_sha is None:
             raise ConfigHistoryError(f"{version.device}: version {version.short} holds no configuration")
-        return self.repo[mode_sha[1]].as_raw_string().decode()  # type: ignore[no-any-return]
+        return self.repo[mode_sha[1]].as_raw_string().decode()
 
     def show(self, device: str, at: float | None = None) -> str:
         return self.text(self.version_at(device, at))

@@ -290,7 +290,8 @@ def apply(site: LabSite, scn: Scenario, step: Step) -> None:
     """Change the physical world as the step says; `settle` then derives what the devices show."""
     a = step.args
     dev = site.devices[a["device"]]
-    port: LabPort | None = dev.port(a.get("port", a.get("interface"))) if a.get("port", a.get("interface")) else None
+    port_name = a.get("port", a.get("interface"))
+    port: LabPort | None = dev.port(str(port_name)) if port_name else None
     now = step.at
     do = step.do
     if do == "remove_transceiver":
@@ -332,10 +333,10 @@ def apply(site: LabSite, scn: Scenario, step: Step) -> None:
         port.module.failed = True
     elif do == "unplug_cable":
         assert port is not None
-        cable = port.plugged_cable
-        if cable is not None:
+        plugged = port.plugged_cable
+        if plugged is not None:
             sock = port.socket
-            cable.ends = [None if e is sock else e for e in cable.ends]
+            plugged.ends = [None if e is sock else e for e in plugged.ends]
             if port.cage and port.module is not None:
                 port.module.cable = None
             else:

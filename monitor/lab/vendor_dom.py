@@ -110,6 +110,6 @@ def rows(table: PortTable, site: LabSite, d: LabDevice, now: float, index_of: Ca
             t_unit = spec.threshold_unit or spec.unit
             t_factor = spec.threshold_factor if spec.threshold_factor is not None else spec.factor
             for name, limit in zip(_THRESHOLD_ORDER, limits, strict=True):
-                column = spec.thresholds.get(name)
-                if column is not None and math.isfinite(limit) and abs(limit) < 1e5:
-                    yield cell(column, idx), _value(encode(limit, canonical, t_unit, t_factor))
+                t_column = spec.thresholds.get(name)
+                if t_column is not None and math.isfinite(limit) and abs(limit) < 1e5:
+                    yield cell(t_column, idx), _value(encode(limit, canonical, t_unit, t_factor))

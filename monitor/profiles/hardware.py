@@ -226,5 +226,5 @@ def hardware_profiles(path: Path = _HERE / "hardware.yaml") -> HardwareProfiles:
     names = [t.name for t in tables]
     if len(set(names)) != len(names):
         raise ValueError("hardware.yaml: a table is listed twice")
-    return HardwareProfiles(tables, tuple(limits["temperature_c"]), tuple(limits["load_pct"]),  # type: ignore[arg-type]
+    return HardwareProfiles(tables, tuple(limits["temperature_c"]), tuple(limits["load_pct"]),
                             re.compile(data["optics_pattern"]))
