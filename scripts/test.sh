@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# Sets up everything the suite needs (scripts/setup.sh test) and runs the whole test suite.
-# Extra arguments go to pytest.
+# Sets up everything the suite needs (scripts/setup.sh test) and runs the whole test suite: the static checks
+# (ruff, mypy) and then pytest, which also runs the package's doctests. Extra arguments go to pytest.
+# Every step runs even when an earlier one failed, so one run shows every problem; the exit code is the worst.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 
-# Static checks (ruff, mypy: both in the test extra) go here, before pytest, e.g.
-#   .venv/bin/ruff check monitor tests && .venv/bin/mypy monitor
+failed=0
+echo "test: ruff check"
+.venv/bin/ruff check monitor tests benchmarks scripts || failed=1
+echo "test: mypy"
+.venv/bin/mypy || failed=1
 
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest --durations=20 "$@"
 rc=$?
 set -e
 if [[ $rc -eq 5 ]]; then
   echo "test: pytest collected no test; that is a failure" >&2
+  exit 1
+fi
+if [[ $rc -eq 0 && $failed -ne 0 ]]; then
+  echo "test: the tests passed but a static check failed (see above)" >&2
   exit 1
 fi
 exit $rc

@@ -153,7 +153,7 @@ def parse(walks: Mapping[str, WalkResult], entities: Mapping[int, Entity], senso
                     memory=tuple(memory), storage=tuple(storage), disks=tuple(disks))
 
 
-def _first(tables: list[HardwareTable], fn):  # type: ignore[no-untyped-def]
+def _first(tables: list[HardwareTable], fn):
     for t in tables:
         found = fn(t)
         if found:

@@ -7,6 +7,7 @@ marked unknown, so nothing downstream mistakes silence for removal.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import Counter
@@ -117,7 +118,7 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
     alias = tables.record("entAliasMappingTable", ent_walks[1]) if ent_walks and phys is not None else None
     if ent_walks and phys is None:
         tables.skip("entAliasMappingTable", "entPhysicalTable did not answer")
-    port_names = {}
+    port_names: dict[str, int] = {}
     for p in ports:
         for label in (p.descr, p.name):
             port_names.setdefault(label, p.ifindex)
@@ -129,8 +130,8 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
         if not spec.applies(facts.sys_object_id):
             continue
         names = [spec.name, *(t.name for t in spec.thresholds if t.applies(facts.sys_object_id))]
-        got = await tables.run(names, lambda spec=spec: sensors.collect_entity_sensors(
-            client, target, spec, facts.sys_object_id))
+        got = await tables.run(names, functools.partial(
+            sensors.collect_entity_sensors, client, target, spec, facts.sys_object_id))
         if got is None:
             continue
         walk = tables.record(spec.name, got[0])
@@ -147,7 +148,7 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
     for ptable in profiles.port_tables:
         if not ptable.applies(facts.sys_object_id, facts.sys_descr):
             continue
-        got_walk = await tables.run([ptable.name], lambda t=ptable: client.walk(target, t.column_oids()))
+        got_walk = await tables.run([ptable.name], functools.partial(client.walk, target, ptable.column_oids()))
         if got_walk is None or (walk := tables.record(ptable.name, got_walk)) is None:
             continue
         more_sensors, more_modules = sensors.parse_port_table(ptable, walk, skipped, port_names)
@@ -173,11 +174,13 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
     neighbors = lldp.parse_lldp(rem, loc, ports) if rem is not None else []
 
     hw_walks: dict[str, WalkResult] = {}  # power, cooling, temperatures, CPU, memory, storage (hardware.yaml)
-    hw_plan, hw_asked = hardware.plan(facts.sys_object_id), set()
+    hw_plan, hw_asked = hardware.plan(facts.sys_object_id), set[str]()
     while batch := hardware.next_tables(hw_plan, hw_walks, hw_asked, tree.entities, found_sensors):
         hw_asked.update(t.name for t in batch)
-        hw_got = await tables.run([t.name for t in batch], lambda b=batch: hardware.collect(client, target, b))
-        for t in batch if hw_got is not None else ():
+        hw_got = await tables.run([t.name for t in batch], functools.partial(hardware.collect, client, target, batch))
+        if hw_got is None:
+            continue
+        for t in batch:
             if (hw_walk := tables.record(t.name, hw_got[t.name])) is not None:
                 hw_walks[t.name] = hw_walk
     found_hardware = hardware.parse(hw_walks, tree.entities, found_sensors, skipped)

@@ -154,7 +154,7 @@ class PysnmpClient:
         )
 
     @staticmethod
-    def _check(t: SnmpTarget, error_indication: object, error_status: object, index: object) -> None:
+    def _check(t: SnmpTarget, error_indication: object, error_status: Any, index: object) -> None:
         if error_indication:
             text = str(error_indication)
             if isinstance(error_indication, errind.RequestTimedOut) or "timeout" in text.lower():
@@ -201,7 +201,7 @@ class PysnmpClient:
         SNMPv1 has no noSuchObject: an agent refuses the whole GET with noSuchName and the index of the
         first missing OID, so that one is set aside (None) and the rest asked for again.
         """
-        wanted, out = [str(o) for o in oids], {}
+        wanted, out = [str(o) for o in oids], dict[str, Value | None]()
         transport = await self._transport(target)
         while wanted:
             names = [_object_name(target, o) for o in wanted]
@@ -272,15 +272,4 @@ def _object_name(target: SnmpTarget, oid: str) -> rfc1902.ObjectName:
         return rfc1902.ObjectName(oid.strip("."))
     except Exception as exc:  # pyasn1 raises its own error types for a malformed OID
         raise SnmpError(f"{target.host}:{target.port}: not a numeric OID: {oid!r}") from exc
-
-
-async def gather_limited(limit: int, coros: Sequence[object]) -> list[object]:
-    """Run coroutines with at most `limit` in flight, returning results in order."""
-    sem = asyncio.Semaphore(limit)
-
-    async def one(c):  # type: ignore[no-untyped-def]
-        async with sem:
-            return await c
-
-    return list(await asyncio.gather(*(one(c) for c in coros)))
 

@@ -142,4 +142,4 @@ async def listen(receiver: TrapReceiver, host: str = "127.0.0.1", port: int = 0
             continue
     sock.bind((host, port))
     transport, _ = await loop.create_datagram_endpoint(lambda: receiver, sock=sock)
-    return transport, transport.get_extra_info("sockname")[1]  # type: ignore[return-value]
+    return transport, transport.get_extra_info("sockname")[1]
