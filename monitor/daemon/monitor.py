@@ -148,6 +148,7 @@ class Monitor:
         self._held: dict[str, Held] = {}  # incident key -> waiting for its far end (see _confirm)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._held_lock = threading.Lock()  # polls are recorded from worker threads
+        self._asked: dict[str, float] = {}  # device -> the latest silence its confirming poll was asked for
         self._again: dict[str, str] = {}  # device -> why it must be polled again once its running poll ends
         self._closing = False
         self.store_failures = 0  # poll outcomes that could not be saved at once (retried later)
@@ -177,7 +178,8 @@ class Monitor:
             return device not in rules or may_alert(rules[device], port)
 
         w = Witness(Correlator(topology, site=site, customer=customer, fmt_time=self.fmt_time,
-                                 config_of=config_of, config_missing=self._config_missing), watched=watched)
+                                 config_of=config_of, config_missing=self._config_missing,
+                                 confirm_s=self.settings.confirm_s), watched=watched)
         self.store.resume(w, site, resolved_since=self.clock() - FLAP_WINDOW_S)
         return w
 
@@ -260,6 +262,9 @@ class Monitor:
         with self._observe_lock:  # one site's witness, several recording threads
             seen = witness.observe([snap], snap.taken_at, extra=extra or [])
             memory = witness_memory(witness, [device.name])
+            paths = self._paths(witness, snap.taken_at)
+        for name in sorted(paths):
+            self._poll_soon(name, "confirm")
         changes, touched = list(seen.changes), list(seen.incidents)
         page = self._confirm(device.name, touched) if self.pipeline is not None else None
         self.save(Unsaved(device.name, device.site, snap, changes, touched, witness.last_good.get(device.name),
@@ -328,13 +333,29 @@ class Monitor:
         if self.pipeline is not None and page:
             self.pipeline.process(page, item.snap.taken_at)
 
-    # --- a guess waits for the far end ------------------------------------------------------------
+    # --- a silence waits for its path, a guess for the far end -------------------------------------
+
+    def _paths(self, witness: Witness, now: float) -> set[str]:
+        """The devices to poll at once because a silent device's verdict waits for them (correlation holds
+        it, in the state the store saves: monitor.witness.correlate.waiting_on); each asked for once per
+        silence."""
+        state, out = witness.state, set()
+        for device, silence in state.silent.items():
+            for name in witness.correlator.waiting_on(state, device, silence, now):
+                if name in self._locks and self._asked.get(name, -1.0) < silence.when:
+                    self._asked[name] = silence.when
+                    out.add(name)
+                    log.info("%s is silent: polling %s on its path before deciding why", device, name)
+        return out
+
 
     def _confirm(self, device: str, touched: list[Incident]) -> list[Incident]:
         """The incidents to alert on now. A guessed cause (the link went down, nothing else known yet)
         whose far end has not been polled since the change waits: the far end is polled now, and the
         incident goes to the pipeline once that poll is in (re-classified by it: "SFP removed at the
-        far end", not "cable unplugged here") or after `confirm_s` whatever it says."""
+        far end", not "cable unplugged here") or after `confirm_s` whatever it says. While a silent
+        device of the site waits for its path (`_paths`), what is touched waits too: it may be the cut
+        that darkened it, and its page names the dark devices behind it."""
         with self._held_lock:
             return self._confirm_locked(device, touched, self.clock())
 
@@ -344,10 +365,13 @@ class Monitor:
             if inc.key in self._held:
                 continue  # released below, or by the far end's poll
             far = self._far_ends(device, inc)
-            if not far:
+            if not far and not self._silences(inc.site):
                 page.append(inc)
                 continue
             self._held[inc.key] = Held(inc, far, inc.started_at, now + self.settings.confirm_s)
+            if not far:  # a silence still held in its site may yet become one of its symptoms
+                log.info("%s: held while the site's silent devices wait for their path", inc.key)
+                continue
             log.info("%s: %s is a guess; polling the far end (%s) before alerting", inc.key, inc.cause,
                      ", ".join(sorted(far)))
             for name in far:
@@ -355,11 +379,15 @@ class Monitor:
         for key, held in list(self._held.items()):
             last = self.witnesses[held.incident.site].state.last if held.incident.site in self.witnesses else {}
             heard = all(d in last and last[d].taken_at >= held.since for d in held.devices)
-            if heard or now >= held.deadline:
+            if (heard and not self._silences(held.incident.site)) or now >= held.deadline:
                 del self._held[key]
                 if held.incident not in page:
                     page.append(held.incident)
         return page
+
+    def _silences(self, site: str) -> bool:
+        """A device of the site went silent and its verdict still waits: what is paged now may grow."""
+        return site in self.witnesses and bool(self.witnesses[site].state.silent)
 
     def _far_ends(self, device: str, inc: Incident) -> set[str]:
         if not inc.open or inc.cause not in GUESSES or not inc.link or inc.site not in self.witnesses:

@@ -54,7 +54,8 @@ TRENDS = "trends:"  # one part per device: an observation of one device rewrites
 
 def witness_memory(w: Witness, devices: Iterable[str]) -> dict[str, Any]:
     """The parts of a witness's memory that an observation of `devices` may have changed, JSON-ready:
-    the removals waiting for their insertion, the links learned from LLDP, and each device's trends.
+    the removals waiting for their insertion, the links learned from LLDP, the silences whose verdict is
+    held (correlate.waiting_on), and each device's trends.
 
     >>> from monitor.witness.correlate import Correlator
     >>> from monitor.witness.topology import Topology
@@ -62,14 +63,15 @@ def witness_memory(w: Witness, devices: Iterable[str]) -> dict[str, Any]:
     >>> w.state.trends.series["sw1"] = {"temperature:1": [(0.0, 40.0), (60.0, 41.5)]}
     >>> parts = witness_memory(w, ["sw1"])
     >>> sorted(parts), parts["trends:sw1"]["series"]
-    (['learned', 'removals', 'trends:sw1'], {'temperature:1': [[0.0, 40.0], [60.0, 41.5]]})
+    (['learned', 'removals', 'silent', 'trends:sw1'], {'temperature:1': [[0.0, 40.0], [60.0, 41.5]]})
     >>> again = Witness(Correlator(Topology()))
     >>> restore_memory(again, parts)
     >>> again.state.trends.series == w.state.trends.series
     True
     """
     t = w.state.trends
-    parts: dict[str, Any] = {"removals": _encode(w.state.removals), "learned": dict(w.correlator.topology.learned)}
+    parts: dict[str, Any] = {"removals": _encode(w.state.removals), "learned": dict(w.correlator.topology.learned),
+                             "silent": {d: change_to_dict(c) for d, c in w.state.silent.items()}}
     for d in devices:
         parts[TRENDS + d] = {"series": _encode(t.series.get(d, {})), "active": dict(t.active.get(d, {})),
                              "hot": t.hot.get(d), "last_supply": t.last_supply.get(d)}
@@ -80,6 +82,7 @@ def restore_memory(w: Witness, parts: dict[str, Any]) -> None:
     """Put back what `witness_memory` saved (a restart, or a site taken over from another member)."""
     w.state.removals.update(parts.get("removals") or {})
     w.correlator.topology.learned.update(parts.get("learned") or {})
+    w.state.silent.update({d: change_from_dict(c) for d, c in (parts.get("silent") or {}).items()})
     t: TrendState = w.state.trends
     for part, value in parts.items():
         if not part.startswith(TRENDS):

@@ -42,6 +42,7 @@ class State:
     removals: dict[str, dict[str, Any]] = field(default_factory=dict)  # serial -> removal evidence
     last: dict[str, Snapshot] = field(default_factory=dict)  # latest snapshot per device
     trends: TrendState = field(default_factory=TrendState)  # storage and temperature series (monitor.witness.trends)
+    silent: dict[str, Change] = field(default_factory=dict)  # device -> its silence, held until its path is heard
 
 
 TimeFormat = Callable[[float], str]
@@ -52,14 +53,16 @@ class Correlator:
                  fmt_time: TimeFormat = lambda t: f"t={t:g}s",
                  config_of: Callable[[str, str], list[str]] | None = None,
                  trend_config: TrendConfig | None = None,
-                 config_missing: Callable[[str], str | None] | None = None) -> None:
+                 config_missing: Callable[[str], str | None] | None = None, confirm_s: float = 15.0) -> None:
         """`config_of`: a port's configuration lines from history; `config_missing`: why a device's
-        configuration is not collected (None: it is), so a summary never claims "no change" it cannot see."""
+        configuration is not collected (None: it is), so a summary never claims "no change" it cannot see;
+        `confirm_s`: how long a device's silence waits for the devices on its path to be heard from."""
         self.topology, self.site, self.customer = topology, site, customer
         self.trend_config = trend_config or TrendConfig()
         self.fmt = fmt_time
         self.config_of = config_of
         self.config_missing = config_missing
+        self.confirm_s = confirm_s
 
     # -- entry point -------------------------------------------------------------------------
     def observe(self, state: State, changes: list[Change], snapshots: Mapping[str, Snapshot], now: float
@@ -70,10 +73,15 @@ class Correlator:
         touched: dict[int, Incident] = {}
         self._batch = changes
         polled = set(snapshots)  # the devices this batch heard from (a resolution needs their word)
+        for d, snap in snapshots.items():
+            if snap.reachable:
+                state.silent.pop(d, None)  # it answers again: a held silence is no story
         for c in self._ordered(changes):
             inc = self._assign(state, c, now)
             if inc is not None:
                 touched[id(inc)] = inc
+        for inc in self._settle(state, now):
+            touched[id(inc)] = inc
         for inc in list(state.incidents):
             if inc.open and resolve(self, state, inc, changes, polled, now):
                 touched[id(inc)] = inc
@@ -114,7 +122,7 @@ class Correlator:
                 found.append(inc)  # the same device's power, cooling, heat or storage story
         return _closest(found, c)
 
-    def _assign(self, state: State, c: Change, now: float) -> Incident | None:
+    def _assign(self, state: State, c: Change, now: float, hold: bool = True) -> Incident | None:
         if c.kind is K.ENTITY_CHANGED:
             flap = self._flap_on(c.device)
             if flap is None:
@@ -127,6 +135,11 @@ class Correlator:
         if removal is not None:
             cover = next((i for i in state.incidents if i.key == removal["key"] and i.open), cover)
         cause = self._cause_for(state, c, cover)
+        if cause == "device_unreachable" and cover is None and hold and self.waiting_on(state, c.device, c, now):
+            state.silent[c.device] = c  # a verdict held: the path towards it may show why (see `waiting_on`)
+            return None
+        if cover is None and cause is None and c.kind is K.UNREACHABLE:
+            cover = self._covering(state, c)  # `_behind` just made it a symptom of the cut that darkened it
         if cover is not None and (cause is None or cause == cover.cause or may_become(cover.cause, cause)):
             inc = cover
         elif cause is None:
@@ -243,6 +256,31 @@ class Correlator:
         if k is K.PORT_DOWN:  # a guess made from the far end yields to what this end's own optics say
             return None if inc is not None and inc.cause not in GUESSES else self._why_down(state, c)
         return None
+
+    # -- a silence waits for its path ----------------------------------------------------------------
+    def waiting_on(self, state: State, device: str, silence: Change, now: float) -> set[str]:
+        """The devices on the path towards a silent device not heard from since it went silent (what its
+        verdict waits for: an upstream cut makes it a symptom, not a page); none once `confirm_s` has passed.
+        The path is the edge of the dark region it belongs to, so a switch behind a dark switch waits for
+        the answering one beyond both."""
+        if now >= silence.when + self.confirm_s:
+            return set()
+        dark = {d for d, s in state.last.items() if not s.reachable}
+        edge = self.topology.dark_edge(device, dark)
+        return {d for d in edge if d not in state.last or state.last[d].taken_at < silence.when}
+
+    def _settle(self, state: State, now: float) -> list[Incident]:
+        """Give each held silence its verdict once its path has been heard from (or `confirm_s` has passed):
+        a symptom of the cut found upstream, or the device's own `device_unreachable`."""
+        out = []
+        for device, c in sorted(state.silent.items()):
+            if self.waiting_on(state, device, c, now):
+                continue
+            del state.silent[device]
+            inc = self._assign(state, c, now, hold=False)
+            if inc is not None:
+                out.append(inc)
+        return out
 
     def _flap_on(self, device: str) -> Change | None:
         """A port of this device that went down and came back between two polls, in this batch."""

@@ -73,6 +73,36 @@ class Topology:
                 if a not in self.peers:
                     self.learned[a], self.learned[b] = b, a
 
+    def neighbours(self, device: str) -> set[str]:
+        """The devices of this site one link away (inventory or LLDP): the path a silent device is reached by.
+
+        >>> t = Topology.from_links([("core:Gi1/0/49", "dist:Gi1/0/25", "backbone"), ("dist:Gi1/0/1", "pc", "")],
+        ...                         devices=["core", "dist"])
+        >>> sorted(t.neighbours("dist")), sorted(t.neighbours("core"))
+        (['core'], ['dist'])
+        """
+        out = {split(b)[0] for a, b in {**self.learned, **self.peers}.items() if ":" in b and split(a)[0] == device}
+        return {d for d in out - {device} if not self.devices or d in self.devices}
+
+    def dark_edge(self, device: str, dark: set[str]) -> set[str]:
+        """The devices that answer around the dark region a silent device belongs to: the path towards it.
+
+        >>> t = Topology.from_links([("core:1", "dist:1", ""), ("dist:2", "acc:1", "")], ["core", "dist", "acc"])
+        >>> t.dark_edge("acc", {"acc", "dist"}), t.dark_edge("acc", {"acc"})
+        ({'core'}, {'dist'})
+        """
+        region, stack, edge = {device}, [device], set()
+        while stack:
+            for n in self.neighbours(stack.pop()):
+                if n in region or n in edge:
+                    continue
+                if n in dark:
+                    region.add(n)
+                    stack.append(n)
+                else:
+                    edge.add(n)
+        return edge
+
     def cut_off(self, reachable: set[str], down: set[frozenset[str]]) -> set[str]:
         """Devices with no path to a reachable device once the `down` links are removed."""
         adjacency: dict[str, set[str]] = {d: set() for d in self.devices}

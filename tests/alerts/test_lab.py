@@ -43,7 +43,8 @@ def one_page_for_the_backbone(smtp: Mailbox, hook: Webhook, result: runner.RunRe
     (post,) = hook.wait_for(1)
     assert "Dark behind:  acc-sw3, acc-sw4, dist-sw2" in post["message"]
     (mail,) = smtp.wait_for(1)
-    assert mail["To"] == "alice@example.net" and "transceiver_removed at core-sw1 Gi1/0/49" in mail["Subject"]
+    assert mail["To"] == "alice@example.net"
+    assert "transceiver_removed at core-sw1 GigabitEthernet1/0/49" in mail["Subject"]  # the canonical port name
     assert [(i["cause"], i["owner"]) for i in result.incidents] == [("transceiver_removed", "alice")]
 
 
