@@ -158,3 +158,47 @@ def test_a_trap_during_a_running_poll_of_its_device_polls_it_again_after(tmp_pat
             lab.close()
 
     assert asyncio.run(scenario_run()) == ["core-sw1", "core-sw1"]
+
+
+def test_a_silent_switch_waits_for_its_path_across_a_restart_and_becomes_a_symptom(tmp_path: Path) -> None:
+    """alert-backbone-dark: acc-sw3 is polled first after the backbone SFP at the core was pulled. Its
+    silence is held (in the store, so a restart keeps it), the devices on its path are polled at once,
+    and the one incident is the core's transceiver_removed with the dark switches as its symptoms."""
+    path = Path(__file__).parent.parent / "scenarios" / "alert-backbone-dark.yaml"
+    db = f"sqlite:///{tmp_path / 'saksi.db'}"
+    clock = {"t": 1_000_000.0}
+
+    async def scenario_run() -> tuple[list[str], list[tuple[str, str, str | None, list[str]]]]:
+        lab = await runner.start(scenario.load(path), ssh=False)
+        inv = load_inventory(_inventory(tmp_path, lab))
+        scn, site = lab.scenario, lab.site
+        try:
+            store = Store(db)
+            m = Monitor(inv, store, Settings(trap_port=None), clock=lambda: clock["t"])
+            await m.poll_all()  # baseline
+            scenario.apply(site, scn, next(s for s in scn.steps if s.do == "remove_transceiver"))
+            site.settle(site.now + 1)
+            clock["t"] += 60
+            await m.poll("acc-sw3")
+            m.close()  # stopped before the polls it asked for could run
+            assert store.incidents() == [], "a silence is no incident before its path is heard"
+            store.close()
+
+            store = Store(db)  # restart: the held silence comes back from the store
+            m = Monitor(inv, store, Settings(trap_port=None), clock=lambda: clock["t"])
+            held = sorted(m.witnesses["hq"].state.silent)
+            clock["t"] += 1
+            await m.poll("core-sw1")
+            await m.idle()  # the polls of the devices on the dark switches' path, asked for by the daemon
+            m.close()
+            found = [(i.cause, i.device, i.port, sorted(a for a in i.affected if a.startswith("device:")))
+                     for i in store.incidents()]
+            store.close()
+            return held, found
+        finally:
+            lab.close()
+
+    held, found = asyncio.run(scenario_run())
+    assert held == ["acc-sw3"]
+    assert found == [("transceiver_removed", "core-sw1", "GigabitEthernet1/0/49",
+                      ["device:acc-sw3", "device:acc-sw4", "device:dist-sw2"])]
