@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 log = logging.getLogger(__name__)
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ROOT = Path(__file__).resolve().parents[2]  # monitor/cli/dashboards.py -> the checkout
 
 
 def _builder() -> ModuleType:

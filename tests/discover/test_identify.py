@@ -55,11 +55,13 @@ def test_real_devices_are_named_by_their_system_group(recording: str, oid: str, 
 
 
 @pytest.mark.parametrize(("platform", "profile"), [("cisco_ios", True), ("arista_eos", True),
-                                                   ("juniper_junos", True), ("mikrotik_routeros", False)])
+                                                   ("juniper_junos", True), ("mikrotik_routeros", True),
+                                                   ("linux_server", False)])
 def test_the_identity_says_whether_saksi_has_ssh_commands_for_it(platform: str, profile: bool) -> None:
     oid = {"cisco_ios": "1.3.6.1.4.1.9.1.1208", "arista_eos": "1.3.6.1.4.1.30065.1", "juniper_junos":
-           "1.3.6.1.4.1.2636.1.1.1.2.154", "mikrotik_routeros": "1.3.6.1.4.1.14988.1"}[platform]
-    got = identify(oid, "")
+           "1.3.6.1.4.1.2636.1.1.1.2.154", "mikrotik_routeros": "1.3.6.1.4.1.14988.1",
+           "linux_server": "1.3.6.1.4.1.8072.3.2.10"}[platform]
+    got = identify(oid, "Linux web-01 5.15.0-105-generic" if platform == "linux_server" else "")
     assert got.platform == platform and got.cli_profile is profile
 
 

@@ -123,7 +123,7 @@ def test_the_noc_overview_shows_what_went_wrong(lab_day: LabDay) -> None:
     assert rows("panel 'Devices down'") == {("spine-n", "")}
     assert rows("panel 'Links down'") == {("spine-n", "Ethernet1/1"), ("leaf-a", "Ethernet2")}
     assert rows("panel 'Optics beyond thresholds'") == {("edge-j", "ge-0/0/8"), ("leaf-a", "Ethernet2")}
-    assert {s.tags["incident"] for s in run(reader, panel["panel 'Open incidents'"], d, {})} >= {"INC-1"}
+    assert {s.tags["incident"] for s in run(reader, panel["panel 'Open incidents'"], d, {})} >= {"SAK-000001"}
 
 
 @pytest.fixture(scope="module")
