@@ -8,11 +8,12 @@ uninterrupted one does, which it can only do if the six points it had were saved
 from __future__ import annotations
 
 import os
-import select
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -77,10 +78,14 @@ def daemon(inventory: Path, url: str, root: Path, first: int, last: int) -> None
     """A real daemon process that records polls first..last-1, then is SIGKILLed."""
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(inventory), url, str(root), str(first), str(last)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()  # a reader thread: select() on a buffered pipe misses lines
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
     try:
         while True:
-            ready, _, _ = select.select([proc.stdout], [], [], 120)
-            line = proc.stdout.readline() if ready else ""  # type: ignore[union-attr]
+            try:
+                line = lines.get(timeout=120)
+            except queue.Empty:
+                line = ""
             assert line, proc.stderr.read() if proc.poll() is not None else "no answer"  # type: ignore[union-attr]
             if line.strip() == "DONE":
                 break
