@@ -13,7 +13,7 @@ echo "test: mypy"
 .venv/bin/mypy || failed=1
 
 set +e
-.venv/bin/python -m pytest --durations=20 "$@"
+.venv/bin/python -m pytest -n 3 --dist loadfile --durations=20 "$@"  # three workers, a test file each
 rc=$?
 set -e
 if [[ $rc -eq 5 ]]; then
