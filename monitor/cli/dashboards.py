@@ -40,6 +40,12 @@ def register(app: typer.Typer) -> None:
         """Render every dashboard to JSON (dashboards/json/), or check that the committed JSON is current."""
         builder = _builder()
         folder = out or builder.JSON_DIR
+        if folder.exists() and not folder.is_dir():
+            sys.stderr.write(f"saksi: --out {folder}: not a folder\n")
+            raise typer.Exit(2)
+        if not folder.exists() and not folder.parent.is_dir():  # a typo is not a reason to create a tree
+            sys.stderr.write(f"saksi: --out {folder}: no folder {folder.parent} to create it in\n")
+            raise typer.Exit(2)
         if check:
             stale = builder.stale(folder)
             for name in stale:
