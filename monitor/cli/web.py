@@ -160,26 +160,25 @@ def users_list(db: DbOption = None) -> None:
             sys.stdout.write(f"{u.name}\t{u.role}\t{u.customer or '-'}{state}\n")
 
 
+def _set_disabled(name: str, db: str | None, disabled: bool) -> None:
+    with _accounts(db) as engine:
+        try:
+            accounts.set_disabled(engine, name, disabled)
+        except accounts.AccountError as exc:
+            raise _fail(str(exc)) from None
+    sys.stdout.write(f"{'disabled' if disabled else 'enabled'} {name}\n")
+
+
 @users_app.command("disable")
 def users_disable(name: Annotated[str, typer.Argument(help="login name")], db: DbOption = None) -> None:
     """Disable an account; its open sessions end at their next request."""
-    with _accounts(db) as engine:
-        try:
-            accounts.set_disabled(engine, name, True)
-        except accounts.AccountError as exc:
-            raise _fail(str(exc)) from None
-    sys.stdout.write(f"disabled {name}\n")
+    _set_disabled(name, db, True)
 
 
 @users_app.command("enable")
 def users_enable(name: Annotated[str, typer.Argument(help="login name")], db: DbOption = None) -> None:
     """Enable a disabled account again (its old sessions stay ended: the user logs in anew)."""
-    with _accounts(db) as engine:
-        try:
-            accounts.set_disabled(engine, name, False)
-        except accounts.AccountError as exc:
-            raise _fail(str(exc)) from None
-    sys.stdout.write(f"enabled {name}\n")
+    _set_disabled(name, db, False)
 
 
 @users_app.command("passwd")
