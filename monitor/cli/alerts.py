@@ -18,7 +18,8 @@ from monitor.alerts.config import AlertingConfig, AlertingConfigError, duration,
 from monitor.alerts.people import Desk, PeopleError
 from monitor.alerts.state import AlertState, Window
 from monitor.cli.config import parse_time
-from monitor.cli.state import DbOption, JsonOption, fail, incident_app, iso, make_console, open_db, ref_number
+from monitor.cli.options import DbOption, JsonOption
+from monitor.cli.state import fail, incident_app, iso, make_console, open_db, ref_number
 from monitor.common.refs import format_incident_ref
 
 maintenance_app = typer.Typer(

@@ -12,22 +12,18 @@ from typing import Annotated
 
 import typer
 
+from monitor.cli.options import DbOption, InventoryOption, JsonOption
 from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
 from monitor.inventory import Inventory, InventoryError, load_inventory
 from monitor.reports import ReportBook, ReportError, receive, render_triage
 from monitor.reports.intake import describe, place, triage_of
-from monitor.state.store import DEFAULT_URL, Store
+from monitor.state.store import Store
 from monitor.state.url import StoreUrlError, open_store
 
 EXIT_OK, EXIT_ERROR = 0, 2
-DbOption = Annotated[str | None, typer.Option(
-    "--db", help=f"store URL (default: $SAKSI_DB or {DEFAULT_URL})", show_default=False)]
-InventoryOption = Annotated[list[Path] | None, typer.Option(
-    "--inventory", "-i", help="inventory file or folder (default: inventory/)")]
 SiteOption = Annotated[str, typer.Option("--site", help="the customer's site")]
 DeviceOption = Annotated[str | None, typer.Option("--device", help="the device the customer named")]
 PortOption = Annotated[str | None, typer.Option("--port", help="the port the customer named (needs --device)")]
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def register(app: typer.Typer) -> None:

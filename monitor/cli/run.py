@@ -17,6 +17,7 @@ import typer
 from monitor.alerts import AlertingConfigError, build_pipeline, load_alerting
 from monitor.alerts.pipeline import record_deliveries_until
 from monitor.cli import runlog
+from monitor.cli.options import SecureCookiesOption, TrustedProxyOption
 from monitor.confighist.history import default_root
 from monitor.daemon.cluster import Cluster, default_member, lead_tick
 from monitor.daemon.monitor import Monitor, Settings, iso, run_forever
@@ -24,6 +25,7 @@ from monitor.inventory import InventoryError, load_inventory
 from monitor.state.store import StoreError
 from monitor.state.url import StoreUrlError, open_store, shown
 from monitor.timeseries import TimeseriesSettings, from_settings, points_db_for, role_map
+from monitor.web.throttle import networks
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +61,17 @@ def register(app: typer.Typer) -> None:
         heartbeat: Annotated[float, typer.Option(help="scale-out: seconds between heartbeats (and rebalances)")] = 5.0,
         web: Annotated[str | None, typer.Option(
             "--web", metavar="HOST:PORT", help="also serve the web view (as `saksi web`) from this process")] = None,
+        secure_cookies: SecureCookiesOption = False,
+        trusted_proxy: TrustedProxyOption = None,
     ) -> None:
         """Poll every device of the inventory on a schedule, answer traps, keep incidents in the store."""
         if (problem := number_problem(interval=interval, concurrency=concurrency, trap_port=trap_port,
                                       spool_max_mb=spool_max_mb, member_timeout=member_timeout,
                                       heartbeat=heartbeat)) is not None \
                 or (problem := folder_problem("--spool-dir", spool_dir)) is not None:
+            sys.stderr.write(f"saksi: {problem}\n")
+            raise typer.Exit(2)
+        if (problem := web_problem(web, secure_cookies, trusted_proxy)) is not None:
             sys.stderr.write(f"saksi: {problem}\n")
             raise typer.Exit(2)
         try:
@@ -150,7 +157,8 @@ def register(app: typer.Typer) -> None:
             from monitor.web.settings import WebSettings
 
             settings = WebSettings(secret_key=os.environ.get("SAKSI_WEB_SECRET") or None, alerting=alert_config,
-                                   config_root=default_root())
+                                   config_root=default_root(), cookie_secure=secure_cookies,
+                                   trusted_proxies=tuple(trusted_proxy or ()))
             host, port = sock.getsockname()[:2]
             srv = server(store, inv, settings, host, port, embedded=True)
             serving = asyncio.create_task(srv.serve(sockets=[sock]))
@@ -223,6 +231,27 @@ def number_problem(*, interval: float, concurrency: int, trap_port: int, spool_m
         return "--concurrency must be between 1 and 100000"
     if not 0 <= trap_port <= 65535:
         return "--trap-port must be between 0 (no traps) and 65535"
+    return None
+
+
+def web_problem(web: str | None, secure_cookies: bool, trusted_proxy: list[str] | None) -> str | None:
+    """The web view's own options make sense only with --web, and a proxy must be an address or network.
+
+    >>> web_problem(None, True, None)
+    '--secure-cookies needs --web'
+    >>> web_problem("8080", False, ["10.0.0.0/33"])
+    "--trusted-proxy: not an address or network: '10.0.0.0/33'"
+    >>> web_problem("8080", True, ["127.0.0.1"]) is None
+    True
+    """
+    if web is None:
+        given = [name for name, on in (("--secure-cookies", secure_cookies), ("--trusted-proxy", trusted_proxy))
+                 if on]
+        return f"{given[0]} needs --web" if given else None
+    try:
+        networks(trusted_proxy or [])
+    except ValueError as exc:
+        return f"--trusted-proxy: {exc}"
     return None
 
 

@@ -12,19 +12,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from monitor.cli.options import DbOption, JsonOption
 from monitor.common.names import port_label
 from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
 from monitor.reports.records import Report, ReportBook
-from monitor.state.store import DEFAULT_URL, Sighting, Store
+from monitor.state.store import Sighting, Store
 from monitor.state.url import StoreUrlError, open_store, shown
 from monitor.witness.incidents import Incident
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_ERROR = 0, 1, 2
-DbOption = Annotated[str | None, typer.Option(
-    "--db", help=f"store URL (default: $SAKSI_DB or {DEFAULT_URL})", show_default=False)]
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 STATE_STYLE = {"open": "red", "acknowledged": "yellow", "resolved": "green"}  # Incident.state, the one state
 

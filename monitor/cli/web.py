@@ -13,8 +13,9 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import Engine
 
+from monitor.cli.options import DbOption, InventoryOption, SecureCookiesOption, TrustedProxyOption
 from monitor.inventory import Inventory, InventoryError, load_inventory
-from monitor.state.store import DEFAULT_URL, Store
+from monitor.state.store import Store
 from monitor.state.url import StoreUrlError, open_store
 from monitor.web import accounts
 from monitor.web.settings import WebSettings
@@ -23,10 +24,6 @@ from monitor.web.throttle import networks
 users_app = typer.Typer(no_args_is_help=True, help="Web accounts: engineers act, customers read their own sites.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Read-only links a customer can bookmark (revocable).")
 
-DbOption = Annotated[str | None, typer.Option("--db", help=f"store URL (default: $SAKSI_DB or {DEFAULT_URL})",
-                                                 show_default=False)]
-InventoryOption = Annotated[list[Path] | None, typer.Option(
-    "--inventory", "-i", help="inventory file or folder (default: inventory/)", show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -74,10 +71,8 @@ def web_cmd(
     inventory: InventoryOption = None,
     config_history: Annotated[Path | None, typer.Option(
         "--config-history", help="config history folder (default: $SAKSI_CONFIG_HISTORY or var/config-history)")] = None,
-    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="only send cookies over HTTPS")] = False,
-    trusted_proxy: Annotated[list[str] | None, typer.Option(
-        "--trusted-proxy", help="address or network of a reverse proxy whose X-Forwarded-For is believed "
-        "(repeatable; default: none, the TCP peer is the client)", show_default=False)] = None,
+    secure_cookies: SecureCookiesOption = False,
+    trusted_proxy: TrustedProxyOption = None,
 ) -> None:
     """Serve the web view: read-only site pages for customers, incident actions for engineers, a JSON API."""
     from monitor.web.server import server
