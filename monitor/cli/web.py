@@ -224,11 +224,15 @@ def tokens_add(
 
 @tokens_app.command("list")
 def tokens_list(db: DbOption = None) -> None:
-    """Every read-only link: id, customer, site, label, and whether it is live or revoked."""
+    """Every customer link: id, live or revoked, customer, site, what it may do (read, or read and report), label."""
+    from monitor.reports.records import reporting_links
+
     with _accounts(db) as engine:
+        reporting = reporting_links(engine)
         for t in accounts.tokens(engine):
             state = "revoked" if t.revoked_at else "live"
-            sys.stdout.write(f"{t.id}\t{state}\t{t.customer}\t{t.site or '*'}\t{t.label}\n")
+            may = "read+report" if t.id in reporting else "read"
+            sys.stdout.write(f"{t.id}\t{state}\t{t.customer}\t{t.site or '*'}\t{may}\t{t.label}\n")
 
 
 @tokens_app.command("revoke")

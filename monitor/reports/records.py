@@ -161,6 +161,13 @@ def allow_link(engine: Engine, token_id: str, now: float) -> None:
             conn.execute(insert(report_links_t).values(token_id=token_id, created_at=now))
 
 
+def reporting_links(engine: Engine) -> set[str]:
+    """The ids of every link allowed to report a problem, in one read (for `saksi tokens list`)."""
+    metadata.create_all(engine, tables=[report_links_t])
+    with engine.connect() as conn:
+        return {row[0] for row in conn.execute(select(report_links_t.c.token_id))}
+
+
 def link_may_report(engine: Engine, token_id: str) -> bool:
     metadata.create_all(engine, tables=[report_links_t])
     with engine.connect() as conn:

@@ -40,6 +40,11 @@ def test_users_tokens_and_the_web_server(tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     token_id, link = added.stdout.split()
     assert run("tokens", "add", "--customer", "acme", "--site", "globex-hq", env=env).returncode == 2
+    reporter = run("tokens", "add", "--customer", "acme", "--label", "ACME on-call", "--can-report", env=env)
+    assert reporter.returncode == 0, reporter.stderr
+    listed = {line.split("\t")[0]: line.split("\t") for line in run("tokens", "list", env=env).stdout.splitlines()}
+    assert listed[token_id][1:5] == ["live", "acme", "sfp-moved-on-core", "read"]
+    assert listed[reporter.stdout.split()[0]][1:] == ["live", "acme", "*", "read+report", "ACME on-call"]
 
     port = free_port()
     proc = subprocess.Popen([*SAKSI, "web", "--port", str(port)], env=env, cwd=tmp_path,
