@@ -35,11 +35,15 @@ class Principal:
     role: str  # engineer | customer
     customer: str | None = None
     site: str | None = None  # a read-only link limited to one site
-    via_token: bool = False
+    token_id: str | None = None  # the link this principal came through (None: an account)
 
     @property
     def engineer(self) -> bool:
         return self.role == "engineer"
+
+    @property
+    def via_token(self) -> bool:
+        return self.token_id is not None
 
 
 class NotAuthenticated(Exception):
@@ -151,7 +155,7 @@ def principal_of(request: Request, engine: Engine, sessions: Sessions) -> Princi
         token = accounts.token_by_secret(engine, header[7:].strip())
         if token is None:
             raise NotAuthenticated()
-        return Principal(f"link {token.id}", "customer", token.customer, token.site, via_token=True)
+        return Principal(f"link {token.id}", "customer", token.customer, token.site, token_id=token.id)
     data = sessions.load(request)
     uid, tok = data.get("uid"), data.get("tok")
     if isinstance(uid, int):
@@ -163,7 +167,7 @@ def principal_of(request: Request, engine: Engine, sessions: Sessions) -> Princi
         token = accounts.token_by_id(engine, tok)
         if token is None or token.revoked_at is not None:
             return None
-        return Principal(f"link {token.id}", "customer", token.customer, token.site, via_token=True)
+        return Principal(f"link {token.id}", "customer", token.customer, token.site, token_id=token.id)
     return None
 
 

@@ -35,9 +35,9 @@ PLACE_SEP = "::"
 
 def may_report(p: Principal, w: Web) -> bool:
     """Engineers (a phoned-in report), customer accounts, and links made with --can-report."""
-    if p.engineer or not p.via_token:
+    if p.engineer or p.token_id is None:
         return True
-    return link_may_report(w.store.engine, p.name.removeprefix("link "))
+    return link_may_report(w.store.engine, p.token_id)
 
 
 def _fmt(tz: str) -> Callable[[float], str]:
