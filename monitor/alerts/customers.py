@@ -35,8 +35,9 @@ class Customers:
     name = NAME
 
     def __init__(self, config: AlertingConfig, state: AlertState, workers: Workers,
-                 windows: Callable[[float], list[Window]], fmt: Callable[[float], str]) -> None:
-        self.config, self.state, self.workers, self.windows, self.fmt = config, state, workers, windows, fmt
+                 windows: Callable[[float], list[Window]], fmt_for: Callable[[str], Callable[[float], str]]) -> None:
+        self.config, self.state, self.workers, self.windows = config, state, workers, windows
+        self.fmt_for = fmt_for  # site -> how times are written for that site's customer (their own clock)
         self.urls = target_urls(config)
 
     def decide(self, alert: Alert, now: float) -> Decision | None:
@@ -50,7 +51,7 @@ class Customers:
         if quiet is not None:
             return Decision(NAME, f"customer_quiet:in_maintenance:{quiet.id}")
         link = f"{self.config.web_url}/sites/{inc.site}" if self.config.web_url else ""
-        msg = render_customer(inc, t, note=alert.news.get("note"), link=link, fmt=self.fmt)
+        msg = render_customer(inc, t, note=alert.news.get("note"), link=link, fmt=self.fmt_for(inc.site))
         body = f"{msg.body}Message key: {message_key(alert)}/customer\n"
         seqs = self.state.enqueue(alert.ref, t, targets, msg.title, body, now)
         timeout = self.config.delivery.timeout

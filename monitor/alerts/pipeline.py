@@ -310,8 +310,10 @@ class Pipeline:
 
 def build_pipeline(config: AlertingConfig, store: Store, *, history_root: Path | None = None,
                    transport: Transport | None = None,
-                   fmt: Callable[[float], str] = lambda t: f"t={t:g}s", member: str = "") -> Pipeline:
-    """The whole chain, composed here and nowhere else (`member`: this process's cluster name)."""
+                   fmt: Callable[[float], str] = lambda t: f"t={t:g}s", member: str = "",
+                   site_fmt: Callable[[str], Callable[[float], str]] | None = None) -> Pipeline:
+    """The whole chain, composed here and nowhere else (`member`: this process's cluster name; `site_fmt`:
+    how times are written for a site's customer, in the site's own time zone; default `fmt` for every site)."""
     state = AlertState(store, member)
     workers = Workers(transport or AppriseTransport())
     pipeline = Pipeline(config, state, workers)
@@ -322,7 +324,7 @@ def build_pipeline(config: AlertingConfig, store: Store, *, history_root: Path |
         Dedup(state),
         Assign(state, config),
         Notify(config, state, workers, history_root, fmt),
-        Customers(config, state, workers, state.windows, fmt),
+        Customers(config, state, workers, state.windows, site_fmt or (lambda site: fmt)),
     )
     pipeline.stages = list(stages)
     pipeline.news = News(store, config)

@@ -18,6 +18,7 @@ from monitor.alerts import AlertingConfigError, build_pipeline, load_alerting
 from monitor.alerts.pipeline import record_deliveries_until
 from monitor.cli import runlog
 from monitor.cli.options import SecureCookiesOption, TrustedProxyOption
+from monitor.common.clock import in_zone
 from monitor.confighist.history import default_root
 from monitor.daemon.cluster import Cluster, default_member, lead_tick
 from monitor.daemon.monitor import Monitor, Settings, iso, run_forever
@@ -103,7 +104,8 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(2)
         pipeline = None if alert_config is None else build_pipeline(
             alert_config, store, history_root=default_root(), fmt=iso,
-            member="" if group is None else group.member)
+            member="" if group is None else group.member,
+            site_fmt=lambda site: in_zone(inv.sites[site].timezone) if site in inv.sites else iso)
         points_db = points_db_for(db)
         series = TimeseriesSettings(influx_url=influx_url, influx_token=influx_token, influx_org=influx_org,
                                     influx_bucket=influx_bucket, points_db=points_db, spool_max_mb=spool_max_mb,

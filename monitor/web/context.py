@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
+from monitor.common.clock import local
 from monitor.common.names import port_label
 from monitor.inventory import Inventory
 from monitor.state.store import Store
@@ -59,7 +60,7 @@ def templates() -> Jinja2Templates:
 
 def when(t: float | None, tz: str = "UTC") -> Markup:
     """A <time> element in the site's time zone (the machine-readable value carries the offset)."""
-    iso, text = views.local(t, tz)
+    iso, text = local(t, tz)
     if not iso:
         return Markup("-")
     return Markup('<time datetime="{}">{}</time>').format(escape(iso), escape(text))

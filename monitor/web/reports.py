@@ -18,12 +18,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Form, Path, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from monitor.common.clock import in_zone
 from monitor.common.names import port_label
 from monitor.inventory import Site
 from monitor.reports import MAX_TEXT, ReportBook, ReportError, receive
 from monitor.reports.intake import answer, known_ports
 from monitor.reports.records import link_may_report
-from monitor.web import access, views
+from monitor.web import access
 from monitor.web.auth import Forbidden, Principal, check_csrf
 from monitor.web.context import Web, web, who
 
@@ -41,7 +42,7 @@ def may_report(p: Principal, w: Web) -> bool:
 
 
 def _fmt(tz: str) -> Callable[[float], str]:
-    return lambda t: views.local(t, tz)[1]
+    return in_zone(tz)
 
 
 def places(w: Web, site: Site) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -7,12 +7,10 @@ so a page and its API answer always agree. Nothing here checks access: callers p
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from monitor.check.watch import IGNORED, UNUSED, WatchRule, watched_ports
 from monitor.common.names import canonical_port, port_label, short_port
@@ -27,18 +25,6 @@ log = logging.getLogger(__name__)
 
 
 # --- time -----------------------------------------------------------------------------------------
-
-
-def local(t: float | None, tz: str) -> tuple[str, str]:
-    """(ISO 8601 with offset, words) of an epoch time in a site's time zone; ("", "-") when unknown.
-
-    >>> local(0.0, "Europe/Helsinki")
-    ('1970-01-01T02:00:00+02:00', '1970-01-01 02:00:00 EET')
-    """
-    if t is None:
-        return "", "-"
-    when = dt.datetime.fromtimestamp(t, ZoneInfo(tz))
-    return when.isoformat(timespec="seconds"), when.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def words(cause: str) -> str:

@@ -15,6 +15,7 @@ from monitor.alerts.config import AlertingConfigError, load_alerting
 from monitor.alerts.people import Desk
 from monitor.alerts.pipeline import build_pipeline
 from monitor.alerts.state import AlertState
+from monitor.common.clock import in_zone, local
 from monitor.reports import ReportBook
 from monitor.state.store import Store
 from tests.alerts.conftest import Mailbox, Webhook, alerting_yaml
@@ -127,3 +128,19 @@ def test_reports_on_planned_work_reach_the_noc_channel_and_the_customer_hears_no
     p.tick(2000.0)
     assert len(p.sent) == 1, "told once"
     assert second_webhook.posts == [] and smtp.messages == []
+
+
+def test_the_customer_reads_times_on_their_own_site_clock(tmp_path: Path, smtp: Mailbox, webhook: Webhook,
+                                                          second_webhook: Webhook) -> None:
+    """A customer in Helsinki reads 02:05 EET, not 00:05 UTC; the engineers' messages keep the daemon's format."""
+    db = f"sqlite:///{tmp_path / 'saksi.db'}"
+    zones = {"hq": "Europe/Helsinki"}
+    p = build_pipeline(load_alerting(alerting_yaml(tmp_path, smtp, webhook, extra=contacts(second_webhook))),
+                       Store(db), site_fmt=lambda site: in_zone(zones[site]))
+    inc = removed()
+    p.process([inc], 300.0)
+    assert p.flush()
+    told = second_webhook.wait_for(1)
+    since = next(line for line in told[0]["message"].splitlines() if line.startswith("Since:"))
+    assert since.endswith(local(inc.started_at, "Europe/Helsinki")[1]) and since.endswith(" EET"), since
+

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.web.views import local, words
+from monitor.common.clock import local
+from monitor.web.views import words
 from tests.web.conftest import ARTIFACTS, PASSWORDS, SITE_A, SITE_B, Lab
 
 playwright = pytest.importorskip("playwright.sync_api")

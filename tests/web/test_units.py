@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.common.clock import local
 from monitor.model import Thresholds
 from monitor.state.store import Store
 from monitor.timeseries.reader import Row
-from monitor.web import accounts, optics, views
+from monitor.web import accounts, optics
 from monitor.web.throttle import LoginThrottle, Refused, Verifier, client_address, networks
 from tests import pg
 
@@ -73,9 +74,9 @@ def test_a_failing_reader_falls_back_to_the_snapshot(lab_run) -> None:  # type: 
 
 
 def test_times_are_shown_in_the_sites_zone() -> None:
-    assert views.local(1_794_200_000.0, "Europe/Helsinki")[1] == "2026-11-09 06:53:20 EET"
-    assert views.local(1_794_200_000.0, "America/New_York")[0] == "2026-11-08T23:53:20-05:00"
-    assert views.local(None, "UTC") == ("", "-")
+    assert local(1_794_200_000.0, "Europe/Helsinki")[1] == "2026-11-09 06:53:20 EET"
+    assert local(1_794_200_000.0, "America/New_York")[0] == "2026-11-08T23:53:20-05:00"
+    assert local(None, "UTC") == ("", "-")
 
 
 def _throttle(now: list[float], **kw: float) -> LoginThrottle:
