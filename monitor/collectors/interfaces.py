@@ -1,14 +1,16 @@
-"""IF-MIB: ifTable and ifXTable into `Port`s with canonical names and IF-MIB status words."""
+"""IF-MIB: ifTable and ifXTable into `Port`s with canonical names and IF-MIB status words; a vendor's interface
+table (profile data) adds the interfaces IF-MIB does not list."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from monitor.collectors.decode import as_int, as_mac, as_text
 from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
 from monitor.common.names import canonical_port
 from monitor.model import Port
+from monitor.profiles import InterfaceTable, Words
 
 IF_TABLE = "1.3.6.1.2.1.2.2.1"
 IF_X_TABLE = "1.3.6.1.2.1.31.1.1.1"
@@ -100,3 +102,58 @@ def ports_named_elsewhere(ports: list[Port], ifindexes: Iterable[int | None], na
     have = {p.ifindex for p in ports}
     extra = sorted({i for i in ifindexes if i is not None and i not in have})
     return [Port(ifindex=i, name=canonical_port(names.get(i) or f"ifIndex {i}")) for i in extra]
+
+
+def _index_key(suffix: str) -> tuple[int, ...]:
+    """Numeric order of a row index, so the Base router (vRtrID 1) comes before the VPRNs."""
+    return tuple(as_int(p) or 0 for p in suffix.split("."))
+
+
+def _state(words: Words | None, row: Mapping[int, object], what: str, skipped: Counter[str]) -> str:
+    if words is None or row.get(words.column) is None:
+        return "unknown"  # not answered: unknown, never "down"
+    value = as_int(row[words.column])
+    if value is None:
+        skipped[f"{what}: state not a number"] += 1
+        return "unknown"
+    return words.words.get(value, words.default)
+
+
+def parse_interface_table(table: InterfaceTable, walk: WalkResult, ports: Sequence[Port],
+                          skipped: Counter[str]) -> list[Port]:
+    """The interfaces a vendor table names that `ports` (IF-MIB's) lacks, as ports keyed by the ifIndex the row
+    index carries. A row whose ifIndex a port of another name holds (a VPRN interface numbered like a Base
+    router one), or whose name another port has, is skipped and counted: one ifIndex, one name, one port."""
+    rows: dict[str, dict[int, object]] = {}
+    for col in table.columns():
+        for suffix, value in walk.column(table.column_oid(col)).items():
+            rows.setdefault(suffix, {})[col] = value
+    by_index = {p.ifindex: p.name for p in ports}
+    names = set(by_index.values())
+    width = len(table.index.split("."))
+    out: list[Port] = []
+    for suffix in sorted(rows, key=_index_key):
+        row, parts = rows[suffix], suffix.split(".")
+        idx = as_int(parts[table.ifindex_at]) if len(parts) == width else None
+        name = canonical_port(as_text(row.get(table.name_column)))
+        if idx is None or idx <= 0 or not name:
+            skipped[f"{table.name}: row without an ifIndex or a name"] += 1
+            continue
+        if idx in by_index or name in names:
+            if by_index.get(idx) != name:  # the same interface as IF-MIB's row is no news
+                skipped[f"{table.name}: interface whose ifIndex or name another port holds"] += 1
+            continue
+        speed = as_int(row.get(table.speed.column)) if table.speed is not None else None
+        if table.speed is not None and row.get(table.speed.column) is not None and speed is None:
+            skipped[f"{table.name}: speed not a number"] += 1
+        port = Port(
+            ifindex=idx, name=name,
+            descr=next((t for c in table.descr_columns if (t := as_text(row.get(c)))), ""),
+            alias=as_text(row.get(table.alias_column)) if table.alias_column is not None else "",
+            admin=_state(table.admin, row, table.name, skipped), oper=_state(table.oper, row, table.name, skipped),
+            speed_mbps=None if speed is None or table.speed is None else round(speed * table.speed.factor),
+        )
+        by_index[idx] = name
+        names.add(name)
+        out.append(port)
+    return out

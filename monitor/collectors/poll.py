@@ -111,6 +111,12 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
     if walks and if_walk is None:
         tables.skip("ifXTable", "ifTable did not answer")
     ports = interfaces.parse_interfaces(if_walk, ifx_walk, skipped) if if_walk is not None else []
+    for itable in profiles.interface_tables if if_walk is not None and if_walk.error is None else ():
+        if not itable.applies(facts.sys_object_id):  # IF-MIB answered in full: what it lacks, the vendor names
+            continue
+        got_if = await tables.run([itable.name], functools.partial(client.walk, target, itable.column_oids()))
+        if got_if is not None and (if_rows := tables.record(itable.name, got_if)) is not None:
+            ports += interfaces.parse_interface_table(itable, if_rows, ports, skipped)
 
     ent_walks = await tables.run(["entPhysicalTable", "entAliasMappingTable"],
                                  lambda: entity.collect(client, target))

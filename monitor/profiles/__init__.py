@@ -164,9 +164,67 @@ class PortTable:
 
 
 @dataclass(frozen=True, slots=True)
+class Words:
+    """A column of enumerated states and the IF-MIB word for each value; other values are `default`."""
+
+    column: int
+    words: dict[int, str]
+    default: str = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceTable:
+    """A vendor table whose rows are interfaces IF-MIB does not list (router interfaces of a VRF, say): each row
+    becomes a port, keyed by the ifIndex its index names; IF-MIB's own row wins where both name one ifIndex."""
+
+    name: str
+    oid: str  # the table's entry OID: a column is <oid>.<column>.<index>
+    index: str  # dotted fields of the row index: exactly one ifindex, the rest _ (ignored)
+    name_column: int
+    descr_columns: tuple[int, ...] = ()  # the first that is not empty is the port's description
+    alias_column: int | None = None
+    admin: Words | None = None
+    oper: Words | None = None
+    speed: Scale | None = None  # in the unit "bps", "kbps" or "Mbps"
+    enterprises: tuple[int, ...] = ()
+    joins: tuple[tuple[int, str], ...] = ()  # (offset, entry OID): columns from `offset` up are that table's
+    mib: str = ""
+
+    def applies(self, sys_object_id: str) -> bool:
+        return _applies(self.enterprises, sys_object_id)
+
+    def column_oid(self, column: int) -> str:
+        """Where a column lives: this table's entry, or a joined table with the same index."""
+        for offset, oid in sorted(self.joins, reverse=True):
+            if column > offset:
+                return f"{oid}.{column - offset}"
+        return f"{self.oid}.{column}"
+
+    def columns(self) -> list[int]:
+        cols = {self.name_column, *self.descr_columns}
+        if self.alias_column is not None:
+            cols.add(self.alias_column)
+        if self.speed is not None:
+            cols.add(self.speed.column)
+        cols.update(w.column for w in (self.admin, self.oper) if w is not None)
+        return sorted(cols)
+
+    def column_oids(self) -> list[str]:
+        return [self.column_oid(c) for c in self.columns()]
+
+    @property
+    def ifindex_at(self) -> int:
+        return self.index.split(".").index("ifindex")
+
+
+SPEED_UNITS = {"bps": 1e-6, "kbps": 1e-3, "Mbps": 1.0}  # to Mb/s, Saksi's port speed unit
+
+
+@dataclass(frozen=True, slots=True)
 class SnmpProfiles:
     entity_sensor_tables: tuple[EntitySensorTable, ...]
     port_tables: tuple[PortTable, ...]
+    interface_tables: tuple[InterfaceTable, ...] = ()
 
 
 def _threshold(d: dict[str, Any]) -> ThresholdTable:
@@ -264,13 +322,40 @@ def _port_table(d: dict[str, Any]) -> PortTable:
     )
 
 
+def _words(d: dict[str, Any] | None) -> Words | None:
+    if not d:
+        return None
+    return Words(column=int(d["column"]), words={int(k): str(v) for k, v in d["words"].items()},
+                 default=str(d.get("default", "unknown")))
+
+
+def _interface_table(d: dict[str, Any]) -> InterfaceTable:
+    index = str(d.get("index", "ifindex"))
+    if set(index.split(".")) - {"ifindex", "_"} or index.split(".").count("ifindex") != 1:
+        raise ValueError(f"{d['name']}: index {index!r}: dotted fields of ifindex and _, with exactly one ifindex")
+    speed = d.get("speed")
+    if speed and str(speed.get("unit", "bps")) not in SPEED_UNITS:
+        raise ValueError(f"{d['name']}: speed unit {speed.get('unit')!r}: expected one of {sorted(SPEED_UNITS)}")
+    descr = d.get("descr", ())
+    return InterfaceTable(
+        name=d["name"], oid=d["oid"], index=index, name_column=int(d["name_column"]),
+        descr_columns=tuple(int(c) for c in (descr if isinstance(descr, list) else [descr])),
+        alias_column=None if d.get("alias") is None else int(d["alias"]),
+        admin=_words(d.get("admin")), oper=_words(d.get("oper")),
+        speed=None if not speed else Scale(int(speed["column"]), SPEED_UNITS[str(speed.get("unit", "bps"))],
+                                           "Mbps"),
+        enterprises=tuple(d.get("enterprises", ())), mib=str(d.get("mib", "")),
+        joins=tuple(sorted((int(k), str(v)) for k, v in (d.get("joins") or {}).items())),
+    )
+
+
 def _documents(path: Path) -> list[dict[str, Any]]:
     files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     out = []
     for f in files:
         data = yaml.safe_load(f.read_text()) or {}
         if not isinstance(data, dict):
-            raise ValueError(f"{f.name}: expected a mapping with entity_sensor_tables and/or port_tables")
+            raise ValueError(f"{f.name}: expected a mapping of entity_sensor_tables, port_tables, interface_tables")
         out.append(data)
     return out
 
@@ -288,7 +373,8 @@ def snmp_profiles(path: Path = _HERE / "snmp") -> SnmpProfiles:
         for data in docs for d in data.get("entity_sensor_tables", ())
     )
     port_tables = tuple(_port_table(d) for data in docs for d in data.get("port_tables", ()))
-    names = [t.name for t in sensor_tables] + [t.name for t in port_tables]
+    interface_tables = tuple(_interface_table(d) for data in docs for d in data.get("interface_tables", ()))
+    names = [t.name for t in sensor_tables] + [t.name for t in port_tables] + [t.name for t in interface_tables]
     if len(set(names)) != len(names):
         raise ValueError(f"snmp profiles: a table is listed twice: {sorted({n for n in names if names.count(n) > 1})}")
-    return SnmpProfiles(sensor_tables, port_tables)
+    return SnmpProfiles(sensor_tables, port_tables, interface_tables)

@@ -27,6 +27,7 @@ from monitor.model import (
     Transceiver,
     UnitKind,
 )
+from monitor.profiles import snmp_profiles
 from monitor.profiles.hardware import hardware_profiles
 
 ERROR_RATE_PER_S = 1.0  # input errors per second that count as "rising"
@@ -107,6 +108,7 @@ _UPTIME_WRAP_S = 2**32 / 100  # sysUpTime wraps after 497 days: that is not a re
 PORT_TABLES = ("ifTable", "ifXTable")  # ports are named from both: a partial one renames them
 NON_MODULE_TABLES = frozenset({"system", "ifTable", "ifXTable", "lldpRemTable", "lldpLocPortTable"})
 NON_MODULE_TABLES |= {t.name for t in hardware_profiles().tables}  # power, cooling, CPU, storage: no modules
+NON_MODULE_TABLES |= {t.name for t in snmp_profiles().interface_tables}  # vendor interface tables: ports only
 
 
 # Tables that cannot empty out on a device that keeps answering: the chassis is always an entity and a switch

@@ -289,6 +289,11 @@ _LOW_TEMP = ("LibreNMS's default low temperature limits (-5 °C alarm, -1 °C wa
              "CISCO-ENTITY-SENSOR rows state no low-side threshold")
 _VRP_RX = ("LibreNMS's rx high limit -13.098 dBm is 10*log10(0.049 mW): it read hwEntityOpticalRxHighWarnThreshold "
            "(hundredths of dBm) as µW; Saksi reads the stated limit (see test_vendor_profiles.LIBRENMS_WRONG)")
+_TIMOS_QUOTES = ("ifDescr ends in the port's description between two backslashes ('2/1/1, 10-Gig Ethernet, "
+                 "\\transit: \\'): evidently the residue of the double quotes TiMOS puts around it (net-snmp "
+                 "prints them \\\", LibreNMS's capture dropped the quote and kept the escape; each pair brackets "
+                 "the port's ifAlias). snmpsim serves the backslash bytes and Saksi reports them as "
+                 "served; LibreNMS's own parser trims the trailing ' \\'")
 KNOWN: dict[str, dict[str, tuple[int, str]]] = {
     "librenms:arista_eos": {
         "dom": (93, "the recording is trimmed: the DOM sensors of Ethernet8-55 have no entPhysicalContainedIn, so "
@@ -323,17 +328,19 @@ KNOWN: dict[str, dict[str, tuple[int, str]]] = {
         "thresholds": (20, "GigabitEthernet0/0/0/6 (copper) states every limit as 0: a band of no width is no "
                            "threshold, LibreNMS shows 0/0")},
     "librenms-wide:junos_ber": {
-        "ports": (148, "ifSpeed is 4294967295 (saturated) and the recording has no ifHighSpeed: the speed is unknown "
-                       "(above 4.29 Gb/s), Saksi says so; LibreNMS shows the saturated number")},
+        "ports": (148, "the 148 xe-/et- and logical ports answer ifSpeed 4294967295 (saturated) and the recording has "
+                       "no ifHighSpeed at all: the speed is unknown (above 4.29 Gb/s) and Saksi says so; LibreNMS "
+                       "shows the saturated number. Name, ifDescr and both states match on every one")},
     "librenms-wide:moxa-etherdevice_edsg512e": {
         "thresholds": (16, "LibreNMS's own constants (voltage 3.13-3.47 V, temperature low -40 °C, rx high -3 dBm): "
                            "the device states only temperature high, tx high/low and rx low")},
     "librenms-wide:timos": {
-        "ports": (5, "ifDescr ends in a backslash that LibreNMS drops (\\\\transit: \\\\); 'management' is a "
-                     "vRtrIfTable router interface that IF-MIB does not list")},
+        "ports": (4, _TIMOS_QUOTES + " (2/1/1 and lag-1..3)")},
     "librenms-wide:timos_7705": {
-        "ports": (15, "ifDescr ends in a backslash that LibreNMS drops; VPRN interfaces (serviceVprn) are "
-                      "vRtrIfTable rows that IF-MIB does not list")},
+        "ports": (7, _TIMOS_QUOTES + " (PtP-OC-Loopback and six 1/3/x ports). The VPRN router interfaces and "
+                     "'management' are read from vRtrIfTable; to-PakiPlaza-LTE-AWS-Main (VPRN 2) and "
+                     "TEST-CISCO-2911 (VPRN 5) share their vRtrIfIndex (5, 2) with Base interfaces that IF-MIB "
+                     "lists: neither side shows them (Saksi skips and counts them, LibreNMS overwrites them)")},
     "librenms-wide:vrp_5720": {"thresholds": (3, _VRP_RX)},
     "librenms-wide:vrp_ar169sfp": {
         "dom": (1, "LibreNMS takes the integer bias column (µA on this firmware) as its 'current' sensor twice")},
@@ -341,8 +348,11 @@ KNOWN: dict[str, dict[str, tuple[int, str]]] = {
         "dom": (12, "every reading is -1, HUAWEI-ENTITY-EXTENT's 'not available'; LibreNMS shows -0.01 dBm"),
         "thresholds": (24, "the stated limits are -1 (not available) or a 0/0 band; LibreNMS shows them as values")},
     "librenms-wide:zynos_xgs4600": {
-        "ports": (60, "the device names its ports swp00..; LibreNMS renames them to front-panel labels 1/01.. "
-                      "(includes/discovery/ports/zynos.inc.php), a name the recording does not contain")},
+        "ports": (60, "the device names its ports swp00..swp93 (ifName and ifDescr); LibreNMS renames them 1/01.. "
+                      "with a fixed formula on the name (includes/discovery/ports/zynos.inc.php: swp<50 -> 1/n+1, "
+                      "swp64..127 -> 2/n-63), backed by no answer of the device: the recording has no ENTITY-MIB "
+                      "and no Zyxel table that maps an index to a slot/port label (lldpLocPortId says 1..30, "
+                      "65..94). Saksi keeps the device's own names")},
 }
 
 
