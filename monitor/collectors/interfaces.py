@@ -128,8 +128,8 @@ def parse_interface_table(table: InterfaceTable, walk: WalkResult, ports: Sequen
     for col in table.columns():
         for suffix, value in walk.column(table.column_oid(col)).items():
             rows.setdefault(suffix, {})[col] = value
-    by_index = {p.ifindex: p.name for p in ports}
-    names = set(by_index.values())
+    if_mib = {p.ifindex: p.name for p in ports}
+    by_index, names = dict(if_mib), set(if_mib.values())
     width = len(table.index.split("."))
     out: list[Port] = []
     for suffix in sorted(rows, key=_index_key):
@@ -139,9 +139,10 @@ def parse_interface_table(table: InterfaceTable, walk: WalkResult, ports: Sequen
         if idx is None or idx <= 0 or not name:
             skipped[f"{table.name}: row without an ifIndex or a name"] += 1
             continue
+        if if_mib.get(idx) == name:  # the same interface as IF-MIB's row: no news
+            continue
         if idx in by_index or name in names:
-            if by_index.get(idx) != name:  # the same interface as IF-MIB's row is no news
-                skipped[f"{table.name}: interface whose ifIndex or name another port holds"] += 1
+            skipped[f"{table.name}: interface whose ifIndex or name another port holds"] += 1
             continue
         speed = as_int(row.get(table.speed.column)) if table.speed is not None else None
         if table.speed is not None and row.get(table.speed.column) is not None and speed is None:
