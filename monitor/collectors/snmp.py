@@ -126,6 +126,7 @@ class PysnmpClient:
         self._engine = hl.SnmpEngine()
         self._targets: dict[tuple[str, int, float, int], hl.UdpTransportTarget] = {}
         self._budget = varbinds_per_request
+        self._seen: dict[tuple[str, int, str, str], int] = {}  # (host, port, context, column) -> rows last walk
 
     def close(self) -> None:
         self._engine.close_dispatcher()
@@ -223,10 +224,12 @@ class PysnmpClient:
         result = WalkResult(rows={c: {} for c in columns})
         prefix = {c: _object_name(target, c).asTuple() for c in columns}
         cursor = {c: rfc1902.ObjectName(prefix[c]) for c in columns}  # column -> last OID seen
+        seen = {c: self._seen.get((target.host, target.port, target.context, c)) for c in columns}
         transport = await self._transport(target)
         while cursor:
             active = list(cursor)
-            reps = max(1, min(target.max_repetitions, self._budget // len(active)))
+            reps = max(1, min(target.max_repetitions, self._budget // len(active),
+                              repetitions([(seen[c], len(result.rows[c])) for c in active])))
             request = [cursor[c] for c in active]
             try:
                 if target.version == "1":
@@ -237,6 +240,7 @@ class PysnmpClient:
                 if target.version == "1" and es and int(es) == 2:  # v1 noSuchName: that column has ended
                     done = active[int(ix) - 1] if ix else active[0]
                     del cursor[done]
+                    self._seen[target.host, target.port, target.context, done] = len(result.rows[done])
                     continue
                 self._check(target, ei, es, ix)
             except SnmpError as exc:
@@ -253,6 +257,7 @@ class PysnmpClient:
                 n = len(head)
                 if len(key) <= n or key[:n] != head or isinstance(value, rfc1905.EndOfMibView):
                     del cursor[column]
+                    self._seen[target.host, target.port, target.context, column] = len(result.rows[column])
                     continue
                 if key <= cursor[column].asTuple():
                     log.warning("%s: OID not increasing in %s (%s); column abandoned", target, column, oid)
@@ -264,6 +269,25 @@ class PysnmpClient:
                 if py is not None:
                     result.rows[column][".".join(map(str, key[n:]))] = py
         return result
+
+
+def repetitions(columns: Sequence[tuple[int | None, int]]) -> int:
+    """GETBULK max-repetitions that ends a walk with the fewest rows read past its end, from what the last
+    walk of each column found: (rows then, rows read so far) per column still walked. Enough for the
+    largest remainder plus the one OID past the end that shows the column ended; unbounded (the caller's
+    limits apply) when a column was never walked to its end or has grown since.
+
+    >>> repetitions([(52, 48), (52, 48)]), repetitions([(0, 0)]), repetitions([(5, 0), (None, 0)])
+    (5, 1, 1000000)
+    >>> repetitions([(2, 3)])  # the table grew: walk at full speed again
+    1000000
+    """
+    if any(then is None or got > then for then, got in columns):
+        return _UNBOUNDED
+    return max((then - got for then, got in columns if then is not None), default=0) + 1
+
+
+_UNBOUNDED = 1_000_000
 
 
 def _object_name(target: SnmpTarget, oid: str) -> rfc1902.ObjectName:

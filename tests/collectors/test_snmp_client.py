@@ -15,9 +15,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from pysnmp.proto import rfc1902
 
 from monitor.collectors.snmp import PysnmpClient, SnmpTarget, WalkResult
 from monitor.common.errors import SnmpError, SnmpTimeout
+from monitor.lab.agent import MibView, serve
 from tests.conftest import free_udp_port
 
 COMMUNITY = "clienttest"
@@ -151,3 +153,38 @@ def test_a_v1_get_with_an_oid_the_agent_lacks_still_returns_the_others(snmpd: in
 
     got = asyncio.run(run())
     assert got == {sys_name: b"client-test", ccm: None, ccm + ".1": None}
+
+
+def test_a_walk_sized_from_the_last_one_reads_the_table_as_it_is_now() -> None:
+    """max-repetitions comes from the previous walk's row count, so an unchanged table is read in one request;
+    a table that grew, shrank or emptied since must still come back whole (a real agent: the lab's, over UDP)."""
+    column, after = (1, 3, 6, 1, 4, 1, 99999, 1, 1), (1, 3, 6, 1, 4, 1, 99999, 2, 1)
+    size = {"rows": 5}
+
+    def view() -> MibView:
+        rows = [((*column, i), rfc1902.Integer32(i * 10)) for i in range(1, size["rows"] + 1)]
+        return MibView([*rows, (after, rfc1902.Integer32(1))])
+
+    async def run() -> list[tuple[int, dict[str, object], int]]:
+        transport, agent, port = await serve(view, COMMUNITY, lambda: True)
+        client, out = PysnmpClient(), []
+        target = SnmpTarget("127.0.0.1", port, community=COMMUNITY, timeout=2, retries=1)
+        try:
+            for rows in (5, 5, 40, 40, 0, 0, 3):
+                size["rows"] = rows
+                before = agent.requests
+                got = await client.walk(target, [".".join(map(str, column))])
+                assert got.error is None
+                out.append((rows, got.rows[".".join(map(str, column))], agent.requests - before))
+        finally:
+            client.close()
+            transport.close()
+        return out
+
+    walks = asyncio.run(run())
+    for rows, got, _ in walks:
+        assert got == {str(i): i * 10 for i in range(1, rows + 1)}
+    requests_per_walk = [requests for _, _, requests in walks]
+    assert requests_per_walk[1] == 1  # 5 rows as last time: 6 repetitions, the sixth shows the end
+    assert requests_per_walk[3] == 2  # 40 rows as last time: 25 (the target's max-repetitions caps) + 16
+    assert requests_per_walk[5] == 1  # still empty: one repetition
