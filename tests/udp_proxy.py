@@ -64,6 +64,7 @@ class UdpProxy:
         self.answers = 0  # datagrams received from the agent
         self.dropped = 0
         self.forwarded = 0
+        self.delayed = 0  # forwarded answers held `delay_s` first
 
     @property
     def address(self) -> Address:
@@ -140,6 +141,7 @@ class UdpProxy:
 
         timer = asyncio.get_running_loop().call_later(self.faults.delay_s, send_late)
         self._timers.add(timer)
+        self.delayed += 1
 
 
 @contextmanager
