@@ -328,9 +328,10 @@ KNOWN: dict[str, dict[str, tuple[int, str]]] = {
         "thresholds": (20, "GigabitEthernet0/0/0/6 (copper) states every limit as 0: a band of no width is no "
                            "threshold, LibreNMS shows 0/0")},
     "librenms-wide:junos_ber": {
-        "ports": (148, "the 148 xe-/et- and logical ports answer ifSpeed 4294967295 (saturated) and the recording has "
-                       "no ifHighSpeed at all: the speed is unknown (above 4.29 Gb/s) and Saksi says so; LibreNMS "
-                       "shows the saturated number. Name, ifDescr and both states match on every one")},
+        "ports": (148, "100 xe-, 17 et-, 5 ae- and 26 internal (lsi, lt, irb, ...) ports answer ifSpeed 4294967295 "
+                       "(saturated) and the recording has no ifHighSpeed at all: the speed is unknown (above "
+                       "4.29 Gb/s) and Saksi says so; LibreNMS shows the saturated number. Name, ifDescr and both "
+                       "states match on every one")},
     "librenms-wide:moxa-etherdevice_edsg512e": {
         "thresholds": (16, "LibreNMS's own constants (voltage 3.13-3.47 V, temperature low -40 °C, rx high -3 dBm): "
                            "the device states only temperature high, tx high/low and rx low")},
