@@ -13,11 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from monitor.lab.demo import ALERTING, Inbox
+from monitor.lab.demo import ALERTING, Inbox, Received
+from monitor.state.store import Store
 from tests.conftest import run_saksi
 
 SAKSI = Path(sys.executable).parent / "saksi"
@@ -71,8 +74,29 @@ class Live:
                                     stdout=subprocess.DEVNULL, stderr=open(self.tmp / "run.log", "wb"))
 
     def incidents(self) -> list[dict[str, object]]:
+        """What `saksi incidents --json` shows: the engineer's view, read once at the end."""
         r = run_saksi("incidents", "--db", self.db, "--json")
         return json.loads(r.stdout) if r.returncode == 0 and r.stdout.strip() else []
+
+    def store(self) -> Store | None:
+        """The daemon's store, read directly while waiting (a process per look would cost a second of CPU)."""
+        return Store(self.db, create=False) if (self.tmp / "saksi.db").exists() else None
+
+    def count(self) -> int:
+        store = self.store()
+        if store is None:
+            return 0
+        with store:
+            return len(store.incidents())
+
+    def polled_since(self, t: float) -> bool:
+        """Both devices were polled after wall time `t`: a whole round the daemon could have spoken in."""
+        store = self.store()
+        if store is None:
+            return False
+        with store:
+            last = store.last_snapshots()
+        return len(last) == 2 and all(snap.taken_at > t for snap in last.values())
 
     def stop(self) -> None:
         for proc in (self.run, self.lab):
@@ -85,30 +109,58 @@ class Live:
                     proc.wait()
 
 
-@pytest.mark.parametrize("traps", [False, True], ids=["polling", "traps"])
-def test_a_second_cause_on_the_same_link_is_its_own_incident_and_page_live(tmp_path: Path, traps: bool) -> None:
+@dataclass
+class Outcome:
+    found: list[dict[str, object]]  # `saksi incidents --json` at the end
+    received: list[Received]  # what the alerting's webhooks took
+    log: str  # saksi run's
+
+
+def _story(tmp: Path, traps: bool) -> Outcome:
+    """One live run: wait (against a deadline) for two incidents and their four OPENED messages, then for one
+    more round of both devices, in which nothing else may come."""
     inbox = Inbox().start()
-    live = Live(tmp_path / ("traps" if traps else "polling"), traps, inbox)
+    live = Live(tmp / ("traps" if traps else "polling"), traps, inbox)
     try:
         live.start_run()
-        found: list[dict[str, object]] = []
         deadline = time.monotonic() + PULL_AT + 90
         while time.monotonic() < deadline:
-            found = live.incidents()
-            if len(found) >= 2 and len([m for m in inbox.received if "OPENED" in m.title]) >= 4:
+            if live.count() >= 2 and len([m for m in inbox.received if "OPENED" in m.title]) >= 4:
                 break
-            time.sleep(1.0)
-        time.sleep(6)  # one more round of both devices: nothing else may come
+            time.sleep(0.5)
+        settled, round_deadline = time.time(), time.monotonic() + 30
+        while not live.polled_since(settled) and time.monotonic() < round_deadline:
+            time.sleep(0.5)
+        assert live.polled_since(settled), "the daemon stopped polling"
         found = live.incidents()
     finally:
         live.stop()
         inbox.stop()
-    log = (live.tmp / "run.log").read_text(errors="replace")
-    got = sorted((str(i["cause"]), str(i["device"]), str(i["port"])) for i in found)
+    return Outcome(found, list(inbox.received), (live.tmp / "run.log").read_text(errors="replace"))
+
+
+@pytest.fixture(scope="module")
+def live_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Future[Outcome]]:
+    """Both live runs (polling only, and with traps) at the same time: each is mostly real time waiting for the
+    lab's steps, and each has its own lab, daemon, store and webhooks. Each test reads its own run's outcome."""
+    tmp = tmp_path_factory.mktemp("live")
+    with ThreadPoolExecutor(2) as pool:
+        runs = {traps: pool.submit(_story, tmp, traps) for traps in (False, True)}
+        wait(runs.values())
+    return runs
+
+
+@pytest.mark.parametrize("traps", [False, True], ids=["polling", "traps"])
+def test_a_second_cause_on_the_same_link_is_its_own_incident_and_page_live(
+        live_runs: dict[bool, Future[Outcome]], traps: bool) -> None:
+    """The move at 25 s and the far end's pull at 40 s are two incidents and two pages, and a further round of
+    polls adds nothing. One run each way is the proof: the old merge lost the second cause every time."""
+    run = live_runs[traps].result()
+    got = sorted((str(i["cause"]), str(i["device"]), str(i["port"])) for i in run.found)
     assert got == [("transceiver_moved", "core-sw1", "GigabitEthernet1/0/49"),
-                   ("transceiver_removed", "dist-sw2", "GigabitEthernet1/0/25")], (got, log[-3000:])
-    refs = {str(i["cause"]): str(i["id"]) for i in found}
-    noc = [m.title for m in inbox.received if m.path.startswith("/noc") and "OPENED" in m.title]
+                   ("transceiver_removed", "dist-sw2", "GigabitEthernet1/0/25")], (got, run.log[-3000:])
+    refs = {str(i["cause"]): str(i["id"]) for i in run.found}
+    noc = [m.title for m in run.received if m.path.startswith("/noc") and "OPENED" in m.title]
     for cause, ref in refs.items():
         assert len([t for t in noc if f"OPENED {ref} " in t and cause in t]) == 1, (cause, noc)
     assert len(noc) == 2, noc
