@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import shutil
 import socket
@@ -11,8 +13,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from _pytest.mark.structures import ParameterSet
+
+    from monitor.lab.runner import RunResult
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -155,3 +163,71 @@ def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
 def run_saksi(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The real entry point, as an engineer runs it."""
     return subprocess.run([str(VENV_BIN / "saksi"), *args], capture_output=True, text=True, timeout=timeout)
+
+
+# --- lab scenarios: each played once per suite run, its readers on one worker --------------------------------------
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
+_running: list[pytest.Item] = []  # the test being set up or run in this process (a worker runs one at a time)
+
+
+def on_scenario(path: Path) -> pytest.MarkDecorator:
+    """The mark of a test that reads `played(path)`: that scenario's xdist group, so one worker plays it once."""
+    return pytest.mark.xdist_group(f"scn:{path.stem}")
+
+
+def scenario_params(paths: list[Path]) -> list[ParameterSet]:
+    """`paths` as parameters named by their stems, each test in its scenario's group."""
+    return [pytest.param(p, id=p.stem, marks=on_scenario(p)) for p in paths]
+
+
+def played(path: Path) -> RunResult:
+    """The scenario as the daemon's cycle plays it with the lab's defaults (the demo's alerting), played once per
+    process and shared by every test that only reads it; a test that plays with other options plays its own."""
+    item = _running[-1] if _running else None
+    if item is not None:
+        groups = {str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args}
+        assert groups == {f"scn:{path.stem}"}, (
+            f"{item.nodeid} reads the play of {path.name}: mark it with on_scenario(path), or the scenario is "
+            f"played again on another worker")
+    return _play(path)
+
+
+@functools.cache
+def _play(path: Path) -> RunResult:
+    from monitor.lab import runner, scenario  # the lab's imports are heavy: only where a scenario is played
+
+    return asyncio.run(runner.run(scenario.load(path)))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _running[:] = [item]
+
+
+def _group_of(item: pytest.Item) -> str:
+    """The item's xdist group, named as xdist names it (several marks: their names joined)."""
+    names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+    return "_".join(sorted(names))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
+    """For `--dist loadgroup`: a test in a group (a scenario's) stays there; every other test joins its file's
+    group, so module-scoped fixtures are still set up once, as with `--dist loadfile`.
+
+    A worker tells the controller each test's group by a suffix to its node id. xdist 3.8 writes it where pytest
+    9.2 no longer reads it (pytest-dev/pytest-xdist#1386), and every test would then be scheduled alone: after
+    the other hooks, it is written where pytest reads it."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(config.rootpath).as_posix()))
+    yield
+    if not config.getoption("loadgroup", False):  # set on the workers of --dist loadgroup only
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        suffix = f"@{_group_of(item)}"
+        if not item.nodeid.endswith(suffix):  # xdist's own suffix is there with pytest < 9.2
+            item._id = NodeId.parse(item.nodeid + suffix)
+            assert item.nodeid.endswith(suffix), "this pytest keeps node ids elsewhere: see the docstring above"

@@ -48,6 +48,8 @@ def one_page_for_the_backbone(smtp: Mailbox, hook: Webhook, result: runner.RunRe
     assert [(i["cause"], i["owner"]) for i in result.incidents] == [("transceiver_removed", "alice")]
 
 
+# The two backbone plays are the longest here: each in an xdist group of its own, so they run beside the rest.
+@pytest.mark.xdist_group("alerts-lab:backbone-dark")
 @pytest.mark.skipif(not lab_has_inband_management(),
                     reason="the lab does not model in-band management yet (site.management: inband, monitor_at)")
 def test_a_backbone_sfp_pull_that_darkens_three_switches_is_one_page(tmp_path: Path, smtp: Mailbox,
@@ -55,6 +57,7 @@ def test_a_backbone_sfp_pull_that_darkens_three_switches_is_one_page(tmp_path: P
     one_page_for_the_backbone(smtp, webhook, play("alert-backbone-dark", alerting_yaml(tmp_path, smtp, webhook)))
 
 
+@pytest.mark.xdist_group("alerts-lab:backbone-storm")
 def test_a_backbone_pull_with_the_switches_behind_it_silent_is_one_page(tmp_path: Path, smtp: Mailbox,
                                                                         webhook: Webhook) -> None:
     one_page_for_the_backbone(smtp, webhook, play("alert-backbone-storm", alerting_yaml(tmp_path, smtp, webhook)))

@@ -31,7 +31,7 @@ from monitor.witness.correlate import Correlator
 from monitor.witness.observer import Witness
 from monitor.witness.topology import Topology
 from monitor.witness.trends import TrendConfig, TrendState, observe
-from tests.lab.test_scenarios import SCENARIOS, played
+from tests.conftest import SCENARIOS, on_scenario, played
 
 ENVMON = "ciscoEnvMonSupplyStatusTable"
 PCT = Thresholds(high_warn=90.0, high_alarm=95.0)
@@ -234,6 +234,7 @@ def test_every_hardware_action_and_cause_has_a_scenario() -> None:
     assert causes == {"power_supply_failed", "fan_failed", "overheating", "storage_failing"}
 
 
+@on_scenario(HW_SCENARIOS["hw-overheat-shutdown"])
 def test_a_thermal_shutdown_is_one_overheating_incident() -> None:
     result = played(HW_SCENARIOS["hw-overheat-shutdown"])
     (inc,) = [i for i in result.incidents if i["device"] == "dist-sw2"]
@@ -246,6 +247,7 @@ def test_a_thermal_shutdown_is_one_overheating_incident() -> None:
     assert not [i for i in result.incidents if i["cause"] in ("device_unreachable", "device_rebooted")]
 
 
+@on_scenario(HW_SCENARIOS["hw-overheat-shutdown"])
 def test_a_warming_that_stops_short_is_a_warning_that_resolves() -> None:
     result = played(HW_SCENARIOS["hw-overheat-shutdown"])
     (inc,) = [i for i in result.incidents if i["device"] == "dist-sw3"]
@@ -253,6 +255,7 @@ def test_a_warming_that_stops_short_is_a_warning_that_resolves() -> None:
     assert [e["what"] for e in inc["evidence"]] == ["temperature_rising"]
 
 
+@on_scenario(HW_SCENARIOS["hw-power-supply-failed"])
 def test_a_redundant_power_supply_keeps_the_device_up() -> None:
     result = played(HW_SCENARIOS["hw-power-supply-failed"])
     assert all(s.reachable for s in result.snapshots["core-sw1"])
@@ -260,6 +263,7 @@ def test_a_redundant_power_supply_keeps_the_device_up() -> None:
     assert "no redundancy left" in inc["summary"] and "PS2" in inc["summary"]
 
 
+@on_scenario(HW_SCENARIOS["hw-storage-filling"])
 def test_storage_filling_is_a_warning_first() -> None:
     result = played(HW_SCENARIOS["hw-storage-filling"])
     inc = next(i for i in result.incidents if i["device"] == "web-01")
@@ -292,6 +296,7 @@ def test_malformed_hardware_steps_are_rejected(tmp_path: Path, case: str) -> Non
     assert message in str(err.value)
 
 
+@on_scenario(HW_SCENARIOS["hw-disk-failed"])
 def test_hardware_snapshots_round_trip_through_the_store_codec() -> None:
     from monitor.state.serialize import snapshot_from_dict, snapshot_to_dict
 

@@ -30,7 +30,7 @@ from monitor.witness.changes import ChangeKind, detect, doubt_empty, follow_renu
 from monitor.witness.correlate import Correlator
 from monitor.witness.observer import Witness, known_picture
 from monitor.witness.topology import Topology
-from tests.lab.test_scenarios import SCENARIOS, played
+from tests.conftest import SCENARIOS, on_scenario, played, scenario_params
 
 OK, EMPTY, TIMEOUT, PARTIAL = TableStatus.OK, TableStatus.EMPTY, TableStatus.TIMEOUT, TableStatus.PARTIAL
 A, B, C = "GigabitEthernet1/0/25", "GigabitEthernet1/0/26", "GigabitEthernet1/0/1"
@@ -41,6 +41,11 @@ MODULE_KINDS = {ChangeKind.TRANSCEIVER_REMOVED, ChangeKind.TRANSCEIVER_INSERTED,
 
 def _scenario(stem: str) -> Path:
     return next(p for p in SCENARIOS if p.stem == stem)
+
+
+RENUMBERED, PARTIAL_ANSWERS, SLOW_INVENTORY = (
+    _scenario(s) for s in ("identity-reboot-renumbered", "identity-partial-answers",
+                           "identity-renumbered-slow-inventory"))
 
 
 def ports(numbering: dict[str, int]) -> tuple[Port, ...]:
@@ -127,6 +132,7 @@ def _ifindex(stem: str, device: str, port: str, at: float) -> int:
     return p.ifindex
 
 
+@on_scenario(RENUMBERED)
 @pytest.mark.parametrize(("device", "port", "at"), [("dist-sw2", "Gi1/0/25", 480), ("dist-sw2", "Gi1/0/1", 480),
                                                     ("leaf-a", "Ethernet1", 780), ("edge-j", "ge-0/0/8", 1080)])
 def test_the_renumbering_reboot_gave_new_numbers(device: str, port: str, at: float) -> None:
@@ -134,15 +140,15 @@ def test_the_renumbering_reboot_gave_new_numbers(device: str, port: str, at: flo
         _ifindex("identity-reboot-renumbered", device, port, 0)
 
 
+@on_scenario(RENUMBERED)
 def test_leaf_a_handed_its_numbers_out_in_reverse() -> None:
     stem = "identity-reboot-renumbered"
     assert _ifindex(stem, "leaf-a", "Ethernet1", 780) == _ifindex(stem, "leaf-a", "Ethernet8", 0)
 
 
-@pytest.mark.parametrize("stem", ["identity-reboot-renumbered", "identity-partial-answers",
-                                  "identity-renumbered-slow-inventory"])
-def test_no_module_or_port_is_reported_removed_or_moved(stem: str) -> None:
-    result = played(_scenario(stem))
+@pytest.mark.parametrize("path", scenario_params([RENUMBERED, PARTIAL_ANSWERS, SLOW_INVENTORY]))
+def test_no_module_or_port_is_reported_removed_or_moved(path: Path) -> None:
+    result = played(path)
     assert not [c for c in result.changes if c["what"].startswith("transceiver") or c["what"] == "entity_changed"]
     assert not [i for i in result.incidents if i["cause"].startswith("transceiver")]
 
@@ -151,6 +157,7 @@ def _status(stem: str, device: str, at: float, table: str) -> TableHealth:
     return played(_scenario(stem)).at(device, at).table(table)
 
 
+@on_scenario(PARTIAL_ANSWERS)
 def test_the_partial_answers_really_were_partial() -> None:
     stem = "identity-partial-answers"
     assert _status(stem, "dist-sw2", 180, "entPhysicalTable").status is TIMEOUT  # silent sub-agent
@@ -161,6 +168,7 @@ def test_the_partial_answers_really_were_partial() -> None:
     assert _status(stem, "leaf-a", 600, "lldpRemTable").status is PARTIAL  # no duration: for good
 
 
+@on_scenario(SLOW_INVENTORY)
 def test_the_slow_inventory_was_silent_then_empty_after_the_reboot() -> None:
     stem = "identity-renumbered-slow-inventory"
     assert _status(stem, "dist-sw2", 480, "entPhysicalTable").status is TIMEOUT

@@ -17,16 +17,18 @@ from monitor.common.names import canonical_port
 from monitor.common.refs import parse_incident_ref
 from monitor.daemon.monitor import Settings
 from monitor.lab import scenario
-from tests.lab.test_scenarios import SCENARIOS, played
+from tests.conftest import SCENARIOS, on_scenario, played, scenario_params
 
 WITH_INCIDENTS = [p for p in SCENARIOS if "expected_incidents" in scenario.load(p).raw]
+MOVED = next(p for p in SCENARIOS if p.stem == "sfp-moved-on-core")
+SILENT = next(p for p in SCENARIOS if p.stem == "device-goes-silent")
 
 
 def _key(i: dict[str, Any]) -> tuple[str, str, str | None]:
     return i["cause"], i["device"], canonical_port(i["port"]) if i.get("port") else None
 
 
-@pytest.mark.parametrize("path", WITH_INCIDENTS, ids=[p.stem for p in WITH_INCIDENTS])
+@pytest.mark.parametrize("path", scenario_params(WITH_INCIDENTS))
 def test_one_incident_per_root_cause(path: Path) -> None:
     scn = scenario.load(path)
     result = played(path)
@@ -46,17 +48,17 @@ def test_one_incident_per_root_cause(path: Path) -> None:
         assert inc["summary"] and parse_incident_ref(inc["id"]), "the store's reference, SAK-nnnnnn"
 
 
+@on_scenario(MOVED)
 def test_the_moved_module_names_both_ports_and_its_serial() -> None:
-    path = next(p for p in SCENARIOS if p.stem == "sfp-moved-on-core")
-    inc = next(i for i in played(path).incidents if i["cause"] == "transceiver_moved")
+    inc = next(i for i in played(MOVED).incidents if i["cause"] == "transceiver_moved")
     assert inc["serial"] and inc["serial"] in inc["summary"]
     assert "GigabitEthernet1/0/49" in inc["summary"] and "GigabitEthernet1/0/50" in inc["summary"]
     assert inc["link"] == {"a": "core-sw1:GigabitEthernet1/0/49", "b": "dist-sw2:GigabitEthernet1/0/25"}
 
 
+@on_scenario(SILENT)
 def test_a_silent_device_never_loses_its_modules() -> None:
-    path = next(p for p in SCENARIOS if p.stem == "device-goes-silent")
-    result = played(path)
+    result = played(SILENT)
     assert not [c for c in result.changes if c["what"] == "transceiver_removed"]
     inc = next(i for i in result.incidents if i["cause"] == "device_unreachable")
     assert inc["confidence"] != "high" and inc["missing"]
