@@ -13,7 +13,9 @@ echo "test: mypy"
 .venv/bin/mypy || failed=1
 
 set +e
-.venv/bin/python -m pytest -n 3 --dist loadfile --durations=20 "$@"  # three workers, a test file each
+# three workers; a test that reads a played lab scenario runs in that scenario's group, so each scenario is played
+# once, and every other test in its file's group, so module fixtures are set up once (tests/conftest.py)
+.venv/bin/python -m pytest -n 3 --dist loadgroup --durations=20 "$@"
 rc=$?
 set -e
 if [[ $rc -eq 5 ]]; then
