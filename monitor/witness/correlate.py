@@ -1,8 +1,9 @@
 """Correlation: changes of a whole site grouped into incidents that name the physical cause.
 
-The engine: it orders a batch of changes, finds the open incident each belongs to (grouping), names the
-cause a change points to (classification), and lets a firmer cause take an incident over. The causes
-themselves (severity, rank, sources, symptoms, hold-down) are data in `monitor.witness.rules`; the words
+The engine: it orders a batch of changes, finds the open incident each belongs to (grouping), asks the
+rules which cause a change names (`rules.cause_of`), and lets a firmer cause take an incident over. The
+causes themselves (sources, when they apply, symptoms, severity, rank, hold-down) are data in
+`monitor.witness.rules`; the words
 are `monitor.witness.describe`, how an incident ends is `monitor.witness.resolve`. A pure function of
 changes, topology, snapshots and `now` — it never reads the clock.
 
@@ -14,23 +15,20 @@ re-classifies the same incident instead of opening a second one.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor.common.names import canonical_port as canonical
-from monitor.common.units import NO_LIGHT_DBM
-from monitor.model import SensorKind, Snapshot
-from monitor.witness import hardware as hardware_causes
+from monitor.model import Snapshot
 from monitor.witness.changes import Change
 from monitor.witness.changes import ChangeKind as K
 from monitor.witness.describe import describe
 from monitor.witness.incidents import Incident
 from monitor.witness.resolve import resolve
-from monitor.witness.rules import GUESSES, RULES, may_become, outranks
+from monitor.witness.rules import GUESSES, RULES, cause_of, may_become, outranks
 from monitor.witness.topology import Topology, end, split
 from monitor.witness.trends import TrendConfig, TrendState
 
-DEAD_TX_DBM = -30.0  # a laser below this is not transmitting
 FLAP_WINDOW_S = 900.0  # the same problem back within this time reopens the same incident
 
 
@@ -104,7 +102,7 @@ class Correlator:
         if c.port is not None:
             ref = end(c.device, c.port)
             refs = {ref, self.topology.peer(ref) or ref}
-            if c.kind is K.NEIGHBOR_FOUND and (left := self._repatched(c)) is not None:
+            if c.kind is K.NEIGHBOR_FOUND and (left := self.repatched(c)) is not None:
                 refs.add(left)  # a re-patch belongs with what its old port showed (a cable seen unplugged)
         found = []
         whole_device = c.port is None and c.kind in (K.UNREACHABLE, K.REBOOTED)
@@ -117,9 +115,9 @@ class Correlator:
                 found.append(inc)  # a link seen down from its other end first: this device's silence explains it
             elif c.serial is not None and inc.serial == c.serial:
                 found.append(inc)
-            elif inc.cause in hardware_causes.CAUSES and inc.device == c.device and c.port is None \
+            elif RULES[inc.cause].match == "device" and inc.device == c.device and c.port is None \
                     and c.kind in (*RULES[inc.cause].source, *RULES[inc.cause].explains):
-                found.append(inc)  # the same device's power, cooling, heat or storage story
+                found.append(inc)  # the same device's story (its power, cooling, heat or storage)
         return _closest(found, c)
 
     def _assign(self, state: State, c: Change, now: float, hold: bool = True) -> Incident | None:
@@ -127,19 +125,20 @@ class Correlator:
             flap = self._flap_on(c.device)
             if flap is None:
                 return None  # an inventory change with no link symptom: nothing to explain
-            from dataclasses import replace
-
             c = replace(c, port=flap.port, since=flap.since or c.since)
         cover = self._covering(state, c)
         removal = state.removals.get(c.serial or "") if c.kind is K.TRANSCEIVER_INSERTED else None
         if removal is not None:
             cover = next((i for i in state.incidents if i.key == removal["key"] and i.open), cover)
-        cause = self._cause_for(state, c, cover)
+        cause = cause_of(self, state, c, cover)
+        if c.kind is K.UNREACHABLE and (cut := self.cut_by(state, c.device)) is not None \
+                and f"device:{c.device}" not in cut.affected:
+            cut.affected.append(f"device:{c.device}")  # a symptom of the cut that darkened it
         if cause == "device_unreachable" and cover is None and hold and self.waiting_on(state, c.device, c, now):
             state.silent[c.device] = c  # a verdict held: the path towards it may show why (see `waiting_on`)
             return None
         if cover is None and cause is None and c.kind is K.UNREACHABLE:
-            cover = self._covering(state, c)  # `_behind` just made it a symptom of the cut that darkened it
+            cover = self._covering(state, c)  # the cut that darkened it, just found
         if cover is not None and (cause is None or cause == cover.cause or may_become(cover.cause, cause)):
             inc = cover
         elif cause is None:
@@ -162,11 +161,9 @@ class Correlator:
 
     def _origin(self, c: Change, cause: str, removal: dict[str, Any] | None) -> Change:
         """Where a cause happened: a move happened where the module left, a re-patch where the cable left."""
-        from dataclasses import replace
-
         if cause == "transceiver_moved" and removal is not None:
             return replace(c, device=removal["device"], port=removal["port"])
-        old_end = self._repatched(c) if cause == "cable_moved" else None
+        old_end = self.repatched(c) if cause == "cable_moved" else None
         if old_end is not None:
             return replace(c, device=split(old_end)[0], port=split(old_end)[1], serial=None)
         return c
@@ -211,52 +208,6 @@ class Correlator:
         if c.port is not None:
             inc.link = self.topology.link(end(c.device, c.port)) or inc.link
 
-    # -- classification ---------------------------------------------------------------------------
-    def _cause_for(self, state: State, c: Change, inc: Incident | None) -> str | None:
-        k = c.kind
-        if k in hardware_causes.SOURCES or k in hardware_causes.RECOVERIES or (k in (K.REACHABLE, K.REBOOTED)
-                and inc is not None and inc.cause in ("overheating", "power_supply_failed")):
-            return hardware_causes.cause_for(c, inc)
-        if k is K.UNREACHABLE and c.device in state.trends.hot and not self._behind(state, c.device, inc):
-            return "overheating"  # its last answer was hot: a thermal shutdown, not a mystery
-        if k is K.UNREACHABLE and c.device in state.trends.last_supply and not self._behind(state, c.device, inc):
-            return "power_supply_failed"  # its last answer: one power supply left
-        if k is K.REBOOTED:
-            return "device_rebooted"
-        if k is K.UNREACHABLE:
-            return None if self._behind(state, c.device, inc) else "device_unreachable"
-        if k is K.TRANSCEIVER_INSERTED:
-            removal = state.removals.get(c.serial or "")
-            if removal is not None:
-                same_place = (removal["device"], removal["port"]) == (c.device, c.port)
-                return None if same_place else "transceiver_moved"
-            if inc is not None and inc.cause == "transceiver_removed" and inc.device == c.device \
-                    and inc.port == c.port:
-                return "transceiver_replaced"
-            return "transceiver_inserted"
-        if k in (K.TRANSCEIVER_REMOVED, K.ENTITY_CHANGED):
-            return "transceiver_removed"
-        if k is K.TRANSCEIVER_REPLACED:
-            return "transceiver_replaced"
-        if k is K.ADMIN_DOWN:
-            return "port_shutdown"
-        if k is K.CONFIG_CHANGED:
-            return None if inc is not None else "config_changed"  # the diff is evidence of what is open
-        if k is K.ERRORS_RISING:
-            return "errors_rising"
-        if k in (K.NEIGHBOR_CHANGED, K.NEIGHBOR_FOUND):
-            if inc is not None and inc.cause == "transceiver_moved":
-                return None  # the module took its fibre along: part of the move
-            return "cable_moved" if self._repatched(c) is not None else None
-        if k in (K.DOM_BREACH, K.DOM_DRIFT):
-            if c.extra.get("kind") not in ("rx_power", "tx_power") or c.after is None \
-                    or c.after <= NO_LIGHT_DBM + 1:
-                return None  # no light at all is what a dead link shows, not a dirty fibre
-            return "optics_degraded"
-        if k is K.PORT_DOWN:  # a guess made from the far end yields to what this end's own optics say
-            return None if inc is not None and inc.cause not in GUESSES else self._why_down(state, c)
-        return None
-
     # -- a silence waits for its path ----------------------------------------------------------------
     def waiting_on(self, state: State, device: str, silence: Change, now: float) -> set[str]:
         """The devices on the path towards a silent device not heard from since it went silent (what its
@@ -287,9 +238,9 @@ class Correlator:
         return next((c for c in getattr(self, "_batch", ()) if c.kind is K.PORT_DOWN and c.device == device
                      and c.before == "up" and c.after == "up"), None)
 
-    def _behind(self, state: State, device: str, inc: Incident | None) -> bool:
-        """The device went dark because an open incident cut the links towards it. Only devices heard from
-        since the cut show a path (one polled before it proves nothing: polls are not simultaneous)."""
+    def cut_by(self, state: State, device: str) -> Incident | None:
+        """The open incident whose cut link darkened the device, if one did. Only devices heard from since the
+        cut show a path (one polled before it proves nothing: polls are not simultaneous)."""
         answered = {d: s for d, s in state.last.items() if s.reachable}
         for other in state.incidents:
             if not other.open or other.link is None or other.cause.startswith("device_") or other.cause in GUESSES:
@@ -297,12 +248,10 @@ class Correlator:
             reachable = {d for d, s in answered.items() if s.taken_at >= other.started_at} or set(answered)
             down = {frozenset((other.link["a"], other.link["b"]))}
             if device in self.topology.cut_off(reachable, down):
-                if f"device:{device}" not in other.affected:
-                    other.affected.append(f"device:{device}")
-                return True
-        return False
+                return other
+        return None
 
-    def _repatched(self, c: Change) -> str | None:
+    def repatched(self, c: Change) -> str | None:
         """The end a cable left: this port now sees another device than its link says it should, or
         (a fibre moved to another port of this same switch) it found the neighbour whose link ends on
         another port of this device."""
@@ -318,59 +267,6 @@ class Correlator:
         if old is None or ":" not in old or split(old)[0] == c.after.get("sys_name"):
             return None
         return old
-
-    def _dom(self, snap: Snapshot | None, port: str, kind: SensorKind) -> float | None:
-        if snap is None or not snap.reachable:
-            return None
-        p = snap.port(port)
-        if p is None:
-            return None
-        values = [s.value for s in snap.sensors_of(p.ifindex) if s.kind is kind and s.value is not None]
-        return min(values) if values else None
-
-    def _why_down(self, state: State, c: Change) -> str | None:
-        """A port went down and no module, admin or device change explains it: read the optics."""
-        if c.port is None or c.before == "up" and c.after == "up":
-            return None  # a flap: only evidence for whatever else happened
-        ref = end(c.device, c.port)
-        peer = self.topology.peer(ref)
-        peer_dev, peer_port = split(peer) if peer and ":" in peer else (None, None)
-        if peer_dev is not None and peer_dev in state.last and not state.last[peer_dev].reachable:
-            return None  # the far device is down: its own incident explains this
-        if peer_dev is not None and (peer_dev in state.trends.hot or peer_dev in state.trends.last_supply):
-            return None  # its last answer was hot, or on its last power supply: its shutdown explains this
-        here = state.last.get(c.device)
-        there = state.last.get(peer_dev) if peer_dev else None
-        tx_here = self._dom(here, c.port, SensorKind.TX_POWER)
-        rx_here = self._dom(here, c.port, SensorKind.RX_POWER)
-        tx_there = self._dom(there, peer_port, SensorKind.TX_POWER) if peer_port else None
-        if tx_here is not None and tx_here <= DEAD_TX_DBM:
-            return "transceiver_failed"
-        if tx_there is not None and tx_there <= DEAD_TX_DBM:
-            return None  # the far end's laser died: its own port-down names it
-        if rx_here is not None and NO_LIGHT_DBM + 1 < rx_here and tx_there is not None and tx_there > DEAD_TX_DBM:
-            return "optics_degraded"  # light arrives, too weak: dirty or bent fibre
-        if rx_here is not None and rx_here <= NO_LIGHT_DBM + 1 and tx_there is not None:
-            return "cable_unplugged"
-        if peer is not None and ":" not in peer:
-            return "cable_unplugged"  # an access port to a plain host: the cable (or the host) went
-        p = here.port(c.port) if here is not None and peer is None else None
-        if p is not None and here is not None and here.transceiver_in(p.ifindex) is None:
-            return "cable_unplugged"  # a copper port to nothing the inventory knows (a host): the cable or the host
-        return "unknown"
-
-    # -- words -----------------------------------------------------------------------------------
-
-
-
-
-
-
-    # -- resolution -------------------------------------------------------------------------------
-
-
-
-
 
 
 def _unused(state: State, key: str, inc: Incident | None = None) -> str:

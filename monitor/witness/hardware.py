@@ -1,6 +1,6 @@
-"""The hardware causes of correlation: which change names which cause, the words, and how each ends.
+"""The hardware causes of correlation: the words, and how each ends.
 
-`monitor.witness.correlate` keeps the rules (`RULES`) and the grouping; this module holds what is particular to
+`monitor.witness.rules` says which change names which cause; this module holds what is particular to
 power supplies, fans, heat and storage, as pure functions of an incident, the device's last snapshot and
 the trends — so a hardware incident reads the same in the lab, the CLI and a notification.
 """
@@ -17,28 +17,6 @@ from monitor.witness.incidents import Incident
 from monitor.witness.trends import TrendState
 
 CAUSES = ("power_supply_failed", "fan_failed", "overheating", "storage_failing")
-SOURCES = {
-    K.POWER_SUPPLY_FAILED: "power_supply_failed", K.FAN_FAILED: "fan_failed",
-    K.TEMPERATURE_BREACH: "overheating", K.TEMPERATURE_RISING: "overheating",
-    K.STORAGE_FULL: "storage_failing", K.STORAGE_FILLING: "storage_failing",
-    K.STORAGE_ALLOCATION_FAILED: "storage_failing", K.DISK_FAILED: "storage_failing",
-}
-# Later evidence for an open incident of the same device (it never opens one on its own).
-RECOVERIES = {K.POWER_SUPPLY_RECOVERED: "power_supply_failed", K.FAN_RECOVERED: "fan_failed",
-              K.TEMPERATURE_RECOVERED: "overheating", K.STORAGE_RECOVERED: "storage_failing",
-              K.DISK_RECOVERED: "storage_failing"}
-
-
-def cause_for(c: Change, inc: Incident | None) -> str | None:
-    """The cause a hardware change names; a recovery, or a reboot after overheating, joins its incident."""
-    if c.kind in (K.TEMPERATURE_RISING, K.TEMPERATURE_BREACH) and c.extra.get("level") != "alarm" \
-            and inc is not None and inc.cause == "fan_failed" and inc.device == c.device:
-        return "fan_failed"  # a chassis running warmer after a fan died: the fan's story, until it is an alarm
-    if c.kind in SOURCES:
-        return SOURCES[c.kind]
-    if inc is not None and inc.device == c.device and inc.cause in CAUSES:
-        return inc.cause
-    return None
 
 
 def _first(inc: Incident, *what: K) -> dict[str, Any] | None:
