@@ -3,8 +3,9 @@
 It keeps the last snapshot of each device (and the baseline the next poll is compared with), where each
 module serial has been seen, the incidents with their stable references, the stream of changes, what
 correlation remembers between observations (trends, removals waiting for their insertion, learned links),
-and a small key/value table. One observation is saved in one transaction (`save_observation`), so a crash
-or a site handover resumes from a whole state, never half of one.
+and a small key/value table (read only: where a store written before the memory table kept that memory).
+One observation is saved in one transaction (`save_observation`), so a crash or a site handover resumes
+from a whole state, never half of one.
 
 An incident has two owners: correlation writes the `incidents` table (only its own fields), people write
 `people_t` (owner, acknowledgement, notes, decisions, a resolution by hand: monitor.alerts). Reading an
@@ -255,12 +256,6 @@ class Store:
 
     # --- snapshots and sightings ------------------------------------------------------------------
 
-    def save_snapshot(self, snap: Snapshot, site: str, baseline: Snapshot | None = None) -> None:
-        """Keep it as the device's latest; note where its modules sit. `baseline`: what the next poll is
-        compared with (default: the snapshot itself, when it answered)."""
-        with self.write() as conn:
-            self._put_snapshot(conn, snap, site, baseline)
-
     def _put_snapshot(self, conn: Connection, snap: Snapshot, site: str, baseline: Snapshot | None) -> None:
         good = baseline if baseline is not None else snap if snap.reachable else None
         for slot, s in ((_LAST, snap), (_GOOD, good)):
@@ -327,12 +322,6 @@ class Store:
                 for r in rows]
 
     # --- changes ----------------------------------------------------------------------------------
-
-    def save_changes(self, changes: list[Change], site: str) -> None:
-        if not changes:
-            return
-        with self.write() as conn:
-            self._put_changes(conn, changes, site)
 
     @staticmethod
     def _put_changes(conn: Connection, changes: Sequence[Change], site: str) -> None:
@@ -467,16 +456,10 @@ class Store:
     # --- meta -------------------------------------------------------------------------------------
 
     def get_meta(self, key: str, default: Any = None) -> Any:
+        """A value a store written before the memory table kept under a key (nothing writes it any more)."""
         with self.read() as conn:
             row = conn.execute(select(meta_t.c.value).where(meta_t.c.key == key)).first()
         return default if row is None else row.value
-
-    def set_meta(self, key: str, value: Any) -> None:
-        """Store a JSON-ready value under a key (learned LLDP links, the daemon's bookkeeping)."""
-        with self.write() as conn:
-            res = conn.execute(update(meta_t).where(meta_t.c.key == key).values(value=value))
-            if res.rowcount == 0:
-                conn.execute(insert(meta_t).values(key=key, value=value))
 
 
 def _joined() -> Any:

@@ -23,6 +23,7 @@ from monitor.lab.scenario import Step, apply
 from monitor.state.store import Store
 from monitor.witness.changes import Change, ChangeKind
 from tests.conftest import run_saksi
+from tests.state.seed import seed
 
 SCN: dict[str, Any] = {
     "name": "unused-ports",
@@ -108,12 +109,12 @@ def test_a_port_the_store_saw_up_within_30_days_is_watched(live: LiveLab, tmp_pa
     url = f"sqlite:///{tmp_path / 'saksi.db'}"
     store = Store(url)
     now = time.time()
-    store.save_changes([
+    seed(store, "lab", changes=[
         Change(ChangeKind.PORT_DOWN, "core-sw1", now - 86400, "GigabitEthernet1/0/10", before="up",
                after="down"),
         Change(ChangeKind.PORT_DOWN, "core-sw1", now - 40 * 86400, "GigabitEthernet1/0/11", before="up",
                after="down"),
-    ], "lab")
+    ])
     store.close()
     code, data = check(inv, db=url)
     assert code == 1 and data["problems"] == ["GigabitEthernet1/0/10: admin up but oper down"]

@@ -11,6 +11,7 @@ from monitor.model import Port, Snapshot, TableHealth, TableStatus, Transceiver
 from monitor.state.store import Store
 from monitor.witness.incidents import Incident
 from tests.conftest import run_saksi
+from tests.state.seed import seed
 
 SERIAL = "FNS6639DE3E"
 GI49, GI50 = "GigabitEthernet1/0/49", "GigabitEthernet1/0/50"
@@ -47,9 +48,7 @@ def db(tmp_path: Path) -> str:
     with Store(url) as store:
         store.upsert_incident(REBOOT)  # SAK-000001, resolved
         store.upsert_incident(MOVED)  # SAK-000002, open
-        store.save_snapshot(poll(1_700_000_000.0, 10149), "hq")
-        store.save_snapshot(poll(1_700_000_240.0, 10149), "hq")
-        store.save_snapshot(poll(1_700_000_300.0, 10150), "hq")
+        seed(store, "hq", [poll(1_700_000_000.0, 10149), poll(1_700_000_240.0, 10149), poll(1_700_000_300.0, 10150)])
     return url
 
 

@@ -13,6 +13,7 @@ from monitor.state.store import Store
 from monitor.web import accounts
 from tests.conftest import run_saksi
 from tests.reports.conftest import healthy
+from tests.state.seed import seed
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def world(tmp_path: Path, inv_file: Path) -> tuple[Path, str]:
     db = f"sqlite:///{tmp_path / 'saksi.db'}"
     with Store(db) as store:
         for name, snap in healthy().items():
-            store.save_snapshot(snap, "far" if name == "edge-9" else "hq")
+            seed(store, "far" if name == "edge-9" else "hq", [snap])
     return inv, db
 
 

@@ -14,13 +14,14 @@ from monitor.reports import ReportBook, ReportError, receive
 from monitor.state.store import Store
 from monitor.witness.incidents import Incident
 from tests.reports.conftest import NOW, UP, fmt, healthy
+from tests.state.seed import seed
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store(f"sqlite:///{tmp_path / 'saksi.db'}")
     for name, snap in healthy().items():
-        s.save_snapshot(snap, "far" if name == "edge-9" else "hq")
+        seed(s, "far" if name == "edge-9" else "hq", [snap])
     return s
 
 
@@ -81,9 +82,8 @@ def test_a_report_nothing_covers_opens_a_customer_report_incident_with_a_triage(
 
 
 def test_a_down_port_the_customer_names_is_the_verdict(store: Store, inv: Inventory) -> None:
-    store.save_snapshot(Snapshot("acc-sw3", NOW - 10, True, ports=(Port(3, f"{UP}3", admin="up", oper="down"),
-                                                                    Port(25, f"{UP}25", admin="up", oper="up"))),
-                        "hq")
+    seed(store, "hq", [Snapshot("acc-sw3", NOW - 10, True, ports=(Port(3, f"{UP}3", admin="up", oper="down"),
+                                                                  Port(25, f"{UP}25", admin="up", oper="up")))])
     reply = receive(store, inv, "hq", "acc-sw3", "Gi1/0/3", "no network", "ann", "web", NOW, fmt)
     assert reply.triage is not None and not reply.triage.healthy
     assert reply.triage.verdict == "port acc-sw3 GigabitEthernet1/0/3 is down (admin up)"

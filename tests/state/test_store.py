@@ -24,7 +24,10 @@ from monitor.model import Snapshot, TableHealth, TableStatus
 from monitor.state.serialize import snapshot_to_dict
 from monitor.state.store import Store
 from monitor.witness.changes import ChangeKind, detect
+from monitor.witness.correlate import Correlator
 from monitor.witness.incidents import Incident
+from monitor.witness.observer import Witness
+from monitor.witness.topology import Topology
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,9 +76,9 @@ def test_latest_snapshot_per_device_survives_reopen(url: str, lab: dict[str, lis
     with Store(url) as store:
         for core, dist in itertools.zip_longest(lab["core-sw1"], lab["dist-sw2"]):  # polls need not pair up
             if core is not None:
-                store.save_snapshot(core, SITE)
+                store.save_observation(SITE, core)
             if dist is not None:
-                store.save_snapshot(dist, "branch")
+                store.save_observation("branch", dist)
     with Store(url) as store:
         last = store.last_snapshots()
         assert last == {"core-sw1": lab["core-sw1"][-1], "dist-sw2": lab["dist-sw2"][-1]}
@@ -87,8 +90,8 @@ def test_latest_snapshot_per_device_survives_reopen(url: str, lab: dict[str, lis
 def test_unreachable_poll_is_last_but_not_last_good(url: str, lab: dict[str, list[Snapshot]]) -> None:
     good = lab["core-sw1"][3]
     with Store(url) as store:
-        store.save_snapshot(good, SITE)
-        store.save_snapshot(unreachable("core-sw1", good.taken_at + 60), SITE)
+        store.save_observation(SITE, good)
+        store.save_observation(SITE, unreachable("core-sw1", good.taken_at + 60))
     with Store(url) as store:
         assert store.last_snapshots()["core-sw1"] == unreachable("core-sw1", good.taken_at + 60)
         assert store.last_good_snapshots()["core-sw1"] == good
@@ -99,7 +102,7 @@ def test_sightings_follow_a_moved_module(url: str, lab: dict[str, list[Snapshot]
     moved = core[0].transceivers[0]
     with Store(url) as store:
         for s in core + lab["dist-sw2"]:
-            store.save_snapshot(s, SITE)
+            store.save_observation(SITE, s)
         seen = store.whereis(moved.serial)
     assert [(s.device, s.port) for s in seen] == [("core-sw1", canonical_port("Gi1/0/50")),
                                                  ("core-sw1", canonical_port("Gi1/0/49"))]
@@ -126,21 +129,21 @@ def test_no_sighting_from_a_silent_or_partial_poll(url: str, lab: dict[str, list
     else:
         doubtful = with_entity_status(after, bad)  # type: ignore[arg-type]
     with Store(url) as store:
-        store.save_snapshot(before, SITE)
-        store.save_snapshot(doubtful, SITE)
+        store.save_observation(SITE, before)
+        store.save_observation(SITE, doubtful)
         (only,) = store.whereis(serial)
         assert (only.port, only.first_seen, only.last_seen) == (
             canonical_port("Gi1/0/49"), before.taken_at, before.taken_at)
-        store.save_snapshot(with_entity_status(after, TableStatus.OK), SITE)
+        store.save_observation(SITE, with_entity_status(after, TableStatus.OK))
         assert [s.port for s in store.whereis(serial)] == [canonical_port("Gi1/0/50"), canonical_port("Gi1/0/49")]
 
 
 def test_changes_are_kept_in_order(url: str, lab: dict[str, list[Snapshot]]) -> None:
     found = {d: [c for a, b in itertools.pairwise(s) for c in detect(a, b, b.taken_at)] for d, s in lab.items()}
     with Store(url) as store:
-        store.save_changes(found["core-sw1"], SITE)
-        store.save_changes(found["dist-sw2"], "branch")
-        store.save_changes([], SITE)
+        store.save_observation(SITE, changes=found["core-sw1"])
+        store.save_observation("branch", changes=found["dist-sw2"])
+        store.save_observation(SITE, changes=[])
     with Store(url) as store:
         assert store.changes(device="core-sw1") == found["core-sw1"]
         assert store.changes(site="branch") == found["dist-sw2"]
@@ -197,15 +200,20 @@ def test_incident_ids_are_stable_and_never_reused_across_restart(url: str) -> No
     assert Incident.from_json(json.loads(rows[0][0])) == Store(url).incident(a.id)
 
 
-def test_meta_keeps_json_values(url: str) -> None:
+def test_a_store_written_before_the_memory_table_resumes_from_its_meta_keys(url: str) -> None:
     links = {"core-sw1:GigabitEthernet1/0/49": "dist-sw2:GigabitEthernet1/0/25"}
+    removal = {"at": 300.0, "key": "hq/core-sw1:GigabitEthernet1/0/49/transceiver_removed", "device": "core-sw1",
+               "port": "GigabitEthernet1/0/49"}
     with Store(url) as store:
-        assert store.get_meta("lldp_links") is None and store.get_meta("x", default=[]) == []
-        store.set_meta("lldp_links", {"old": "value"})
-        store.set_meta("lldp_links", links)
-        store.set_meta("count", 3)
+        assert store.get_meta("learned:hq") is None and store.get_meta("x", default=[]) == []
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:  # what an older Saksi wrote, key by key
+        db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
+            ("learned:hq", json.dumps(links)), ("removals:hq", json.dumps({"FNS1": removal}))])
+    w = Witness(Correlator(Topology()))
     with Store(url) as store:
-        assert store.get_meta("lldp_links") == links and store.get_meta("count") == 3
+        assert store.get_meta("learned:hq") == links
+        store.resume(w, "hq", resolved_since=0.0)
+    assert w.correlator.topology.learned == links and w.state.removals == {"FNS1": removal}
 
 
 # --- crash safety: a real process killed with SIGKILL in the middle of a transaction ----------------
@@ -231,7 +239,7 @@ CHILD = textwrap.dedent("""
                 time.sleep(600)
 
     if op == "snapshot":
-        store.save_snapshot(snapshot_from_dict(json.load(open(snap_file))), "hq")
+        store.save_observation("hq", snapshot_from_dict(json.load(open(snap_file))))
     else:
         store.upsert_incident(Incident(key="k2", cause="unknown", device="x", port=None, summary="half"))
         store.upsert_incident(Incident(key="k3", cause="unknown", device="x", port=None, summary="never"))
@@ -245,7 +253,7 @@ def test_sigkill_mid_transaction_keeps_the_previous_state(url: str, tmp_path: Pa
     core = lab["core-sw1"]
     before, after = core[0], next(s for s in core if s.taken_at >= 300)
     with Store(url) as store:
-        store.save_snapshot(before, SITE)
+        store.save_observation(SITE, before)
         first = store.upsert_incident(incident(key="k1"))
     snap_file = tmp_path / "after.json"
     snap_file.write_text(json.dumps(snapshot_to_dict(after)))
@@ -276,6 +284,6 @@ def test_sigkill_mid_transaction_keeps_the_previous_state(url: str, tmp_path: Pa
             assert ids == [first.id, "SAK-000002"]  # k2 committed; k3 died half-written and left nothing
             assert store.incident("SAK-000002").key == "k2"  # type: ignore[union-attr]
         # the lock died with the process: the store takes writes again, and numbering goes on
-        store.save_snapshot(after, SITE)
+        store.save_observation(SITE, after)
         assert store.last_snapshots()["core-sw1"] == after
         assert store.upsert_incident(incident(key="k9")).id == f"SAK-{len(ids) + 1:06d}"

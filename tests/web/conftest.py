@@ -27,6 +27,7 @@ from monitor.timeseries.points import snapshot_points
 from monitor.web import WebSettings, accounts
 from monitor.web.server import server
 from monitor.witness.incidents import Incident
+from tests.state.seed import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "tests" / "scenarios" / "sfp-moved-on-core.yaml"
@@ -126,7 +127,7 @@ def lab(lab_run: runner.RunResult, tmp_path_factory: pytest.TempPathFactory) -> 
     # customer A: the SFP story, every poll round in order, its points in the time-series store
     for snaps in lab_run.snapshots.values():
         for snap in map(shifted, snaps):
-            store.save_snapshot(snap, SITE_A)
+            seed(store, SITE_A, [snap])
             points.write(snapshot_points(snap, SITE_A, "acme"))
     assert lab_run.incidents, "the SFP scenario raised no incident"
     incident_a = store.upsert_incident(shifted_incident(lab_run.incidents[0], id="", customer="acme"))
@@ -134,7 +135,7 @@ def lab(lab_run: runner.RunResult, tmp_path_factory: pytest.TempPathFactory) -> 
 
     # customer B: one switch (the lab's core, renamed) and one incident of its own
     last = shifted(lab_run.snapshots["core-sw1"][-1])
-    store.save_snapshot(dataclasses.replace(last, device="gx-sw1"), SITE_B)
+    seed(store, SITE_B, [dataclasses.replace(last, device="gx-sw1")])
     b = shifted_incident(lab_run.incidents[0], id="", key="globex-only", customer="globex", site=SITE_B,
                          device="gx-sw1", summary="Globex secret incident on gx-sw1", link=None)
     ref_b = store.upsert_incident(b).id

@@ -23,6 +23,7 @@ from monitor.reports import ReportBook
 from monitor.reports.records import allow_link
 from monitor.state.store import Store
 from monitor.web import WebSettings, accounts
+from tests.state.seed import seed
 from tests.web.conftest import (
     ARTIFACTS,
     INVENTORY,
@@ -59,12 +60,11 @@ def world(lab_run: runner.RunResult, tmp_path_factory: pytest.TempPathFactory) -
     inv = load_inventory(work / "inventory")
     store = Store(f"sqlite:///{work / 'saksi.db'}")
     for snaps in lab_run.snapshots.values():
-        for snap in map(shifted, snaps):
-            store.save_snapshot(snap, SITE_A)
+        seed(store, SITE_A, map(shifted, snaps))
     import dataclasses
 
     last = shifted(lab_run.snapshots["core-sw1"][-1])
-    store.save_snapshot(dataclasses.replace(last, device="gx-sw1"), SITE_B)
+    seed(store, SITE_B, [dataclasses.replace(last, device="gx-sw1")])
     a = store.upsert_incident(shifted_incident(lab_run.incidents[0], id="", customer="acme", resolved_at=None,
                                                resolution=""))
     b = store.upsert_incident(shifted_incident(lab_run.incidents[0], id="", key="globex-only", customer="globex",
