@@ -220,7 +220,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the other hooks, it is written where pytest reads it."""
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(config.rootpath).as_posix()))
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))  # its file
     yield
     if not config.getoption("loadgroup", False):  # set on the workers of --dist loadgroup only
         return
