@@ -115,8 +115,8 @@ class Correlator:
                 found.append(inc)  # a link seen down from its other end first: this device's silence explains it
             elif c.serial is not None and inc.serial == c.serial:
                 found.append(inc)
-            elif RULES[inc.cause].match == "device" and inc.device == c.device and c.port is None \
-                    and c.kind in (*RULES[inc.cause].source, *RULES[inc.cause].explains):
+            elif (rule := RULES.get(inc.cause)) is not None and rule.match == "device" and inc.device == c.device \
+                    and c.port is None and c.kind in (*rule.source, *rule.explains):
                 found.append(inc)  # the same device's story (its power, cooling, heat or storage)
         return _closest(found, c)
 

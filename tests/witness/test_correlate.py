@@ -12,6 +12,7 @@ import pytest
 from monitor.common.names import port_label
 from monitor.model import Snapshot
 from monitor.witness.correlate import Correlator
+from monitor.witness.incidents import Incident
 from monitor.witness.observer import Witness
 from monitor.witness.topology import Topology
 from tests.witness.test_changes import G1, G2, SFP, port, snap
@@ -91,3 +92,12 @@ def test_new_incidents_have_no_reference_until_stored() -> None:
     w = witness()
     assert [i.id for s in (snap(0), CASES["module pulled"][0]) for i in w.observe([s], s.taken_at).incidents] == [""]
     assert G2 not in {i.port for i in w.state.incidents}
+
+
+def test_an_incident_no_rule_names_is_no_crash_and_no_cover() -> None:
+    """A customer's report opens an incident correlation has no rule for (monitor.reports); resumed with the
+    site's incidents, it must neither break grouping nor swallow the device's own silence."""
+    w = witness()
+    observe(w, snap(0))
+    w.state.incidents.append(Incident(key="hq/report", cause="customer_report", device="sw1", port=None, site="hq"))
+    assert observe(w, CASES["silent"][0]) == [("device_unreachable", "sw1", None)]
