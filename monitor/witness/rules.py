@@ -2,9 +2,9 @@
 
 A rule names a cause, the changes that name it (`source`: a module removed), the symptoms it explains (link
 down, neighbour lost, the far end's loss of light), what must match for a change to join it (`match`), how
-long its source waits for its partner (`hold_down_s`: an insertion after the same module's removal), its
-severity, its rank (a firmer cause takes an incident over), and when a source change names it (`when`: a
-small pure predicate of the correlator's view, the change and the open incident covering it).
+long the change it pairs with is kept for it (`hold_down_s`: a module's removal, for the insertion that makes
+a move), its severity, its rank (a firmer cause takes an incident over), and when a source change names it
+(`when`: a small pure predicate of the correlator's view, the change and the open incident covering it).
 
 `cause_of` is the dispatch: the rules walked in rank order, the first whose source is the change's kind and
 whose predicate holds names the cause. Adding a cause is adding a row (and maybe one predicate).
@@ -216,7 +216,8 @@ class Rule:
     explains: tuple[K, ...]  # symptoms it absorbs
     match: str  # what a change shares to join it: "device" (any port-less change of it), "link" (the port's
     #             link, either end, or the module's serial)
-    hold_down_s: float  # how long its source waits for its partner (0: it has none)
+    hold_down_s: float  # how long the change it pairs with is kept for it (a removal, for the insertion that
+    #                     makes a move: correlate.observe forgets older removals); 0: it pairs with none
     severity: str
     rank: int  # the dispatch order, and a stronger cause replaces a weaker guess on the same incident
     when: When = always
