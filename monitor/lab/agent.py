@@ -79,6 +79,7 @@ class LabAgent(asyncio.DatagramProtocol):
         self._max = max_varbinds
         self.transport: asyncio.DatagramTransport | None = None
         self.requests = 0
+        self.varbinds = 0  # varbinds answered (benchmarks/lab_round.py: what the client had to read)
         self.busy_s = 0.0  # time spent answering (benchmarks/lab_round.py tells the agent's share from it)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -124,6 +125,7 @@ class LabAgent(asyncio.DatagramProtocol):
             missing = next((i for i, vb in enumerate(out) if vb[2] in _EXCEPTIONS), None)
             if missing is not None:  # v1 knows no exceptions: noSuchName
                 return ber.response(req, [(ber.oid(o), ber.NULL) for o in req.oids], 2, missing + 1)
+        self.varbinds += len(out)
         return ber.response(req, [(o, v) for _, o, v in out])
 
     @staticmethod
