@@ -149,6 +149,8 @@ class PysnmpClient:
     async def _wire_transport(self) -> snmp_wire.WireTransport:
         loop = asyncio.get_running_loop()
         if self._wire is None or self._wire[0] is not loop:  # a client used again under a new event loop
+            if self._wire is not None:
+                self._wire[1].close()
             self._wire = (loop, await snmp_wire.WireTransport.open())
         return self._wire[1]
 

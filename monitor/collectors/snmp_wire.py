@@ -278,7 +278,7 @@ class WireTransport(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
             answer = read_response(data)
-        except (WireError, IndexError) as exc:
+        except (WireError, RecursionError) as exc:  # RecursionError: constructed strings nested past reason
             log.debug("%s:%s: undecodable answer dropped: %s", *addr[:2], exc)
             return
         pending = self._pending.get(answer.request_id)

@@ -95,6 +95,13 @@ def tlv(tag: int, body: bytes) -> bytes:
     return ber.tlv(tag, body)
 
 
+def _nested(depth: int) -> bytes:
+    value = tlv(0x04, b"x")
+    for _ in range(depth):
+        value = tlv(0x24, value)
+    return value
+
+
 GOOD = tlv(0x04, b"a switch")
 CASES: dict[str, Answer] = {
     "plain": values(GOOD, tlv(0x43, b"\x01\x00")),
@@ -117,6 +124,7 @@ CASES: dict[str, Answer] = {
     "empty OID": values(tlv(0x06, b""), GOOD),
     "unterminated OID": values(tlv(0x06, b"\x2b\x81"), GOOD),
     "constructed OCTET STRING": values(tlv(0x24, tlv(0x04, b"ab") + tlv(0x04, b"cd")), GOOD),
+    "constructed OCTET STRING nested 3,000 deep": values(_nested(3000), GOOD),
     "fewer varbinds": values(GOOD),
     "genErr": lambda req: message(req, [b"\x05\x00", b"\x05\x00"], status=5, index=2),
     "noSuchName": lambda req: message(req, [b"\x05\x00", b"\x05\x00"], status=2, index=1),
