@@ -149,16 +149,9 @@ def test_lab_run_json_through_the_cli() -> None:
     assert out["scenario"] == scenario.load(QUICK).name
     assert out["polls"] >= 1 and [i["cause"] for i in out["incidents"]] == ["transceiver_replaced"]
     assert {(n["transition"], n["incident"]) for n in out["notifications"]} == {("opened", "SAK-000001")}
-    assert _decided(out) == _decided(played(QUICK).to_json())
-
-
-def _decided(report: dict[str, Any]) -> dict[str, Any]:
-    """A run's report less what hangs on how fast the local receiver answered: the moment a delivery was seen."""
-    incidents = [{**i, "decisions": [d for d in i["decisions"] if d["stage"] != "deliver"],
-                  "delivered": sorted(d["reason"] for d in i["decisions"] if d["stage"] == "deliver")}
-                 for i in report["incidents"]]
-    return {**report, "incidents": incidents,
-            "notifications": sorted(report["notifications"], key=lambda n: (n["receiver"], n["key"]))}
+    # the same report to the byte: the lab's clock waits for each delivery, so not even the moment a page was
+    # recorded hangs on how fast the machine or the local receiver answered
+    assert out == played(QUICK).to_json()
 
 
 BAD = {
