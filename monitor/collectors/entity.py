@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from monitor.collectors.decode import as_int, as_oid, as_text
 from monitor.collectors.snmp import SnmpClient, SnmpTarget, WalkResult
+from monitor.common.names import canonical_port, short_port
 from monitor.model import Transceiver
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,14 @@ class Entity:
 class EntityTree:
     """The entPhysicalTable as a tree, with the questions correlation asks of it."""
 
-    def __init__(self, entities: Mapping[int, Entity], port_names: Mapping[str, int]) -> None:
+    def __init__(self, entities: Mapping[int, Entity], port_names: Mapping[str, int],
+                 ports: Iterable[tuple[int, str]] | None = None) -> None:
+        """`ports`: every (ifIndex, ifName or ifDescr), a label two ports share included; by default the
+        labels of `port_names`."""
         self.entities = dict(entities)
         self._port_names = port_names
+        self._ports = list(ports) if ports is not None else [(i, n) for n, i in port_names.items()]
+        self._spellings: dict[str, frozenset[int]] | None = None
         self._children: dict[int, list[int]] = {}
         self._xcvr: dict[int, bool] = {}
         for e in self.entities.values():
@@ -179,6 +185,97 @@ class EntityTree:
                 if named is not None:
                     return named, None
         return None, None
+
+    def ports_named_by(self, index: int) -> dict[int, int | None]:
+        """The ports (with lanes) an entity's own entPhysicalDescr and entPhysicalName name: the last resort for
+        a sensor its containment and alias mapping place on no port (see `ports_named_in`)."""
+        e = self.entities.get(index)
+        if e is None:
+            return {}
+        if self._spellings is None:
+            self._spellings = port_spellings(self._ports)
+        return ports_named_in(f"{e.descr} {e.name}", self._spellings)
+
+
+# A port name stands alone: not inside a longer name ("Ethernet1" in "Ethernet10", "1/1" in "1/1/1",
+# "0/0/0" in "xe-0/0/0"), nor as a sub-interface ("Gi0/1.100"); "TenGigE0/0/0/0-Tx" still names its port.
+_BEFORE = r"(?<![\w/.:-])"
+_AFTER = r"(?![\w/]|[.:]\d)"
+_LANE_SUFFIX = r"(?:/([1-8]))?"  # Arista's lane sensors: "Ethernet49/2" is lane 2 of the QSFP in Ethernet49
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[a-z]", re.I)
+# Said by a reading of a port or its optic. A bare port name ("1/1") also numbers power supplies and fan
+# trays ("power supply 1/1"), so it places a sensor only in a text that says this.
+_PORT_READING = re.compile(r"rx|tx|receiv|transmi|bias|laser|lane|\bdom\b|ddm|sfp|xfp|transceiver|xcvr|optic|"
+                           r"\bport", re.I)
+
+
+def port_spellings(ports: Iterable[tuple[int, str]]) -> dict[str, frozenset[int]]:
+    """Every way a device's port may be written in a sensor's name (as the device spells it, canonical, short),
+    lower-cased, with the ports it names: a label two ports share names neither alone. A name without a
+    digit ("Port", "mgmt") or made of digits only ("1") names no port in free text.
+
+    >>> sorted(port_spellings([(1, "Ethernet1"), (9, "9"), (7, "Port"), (3, "Gi1/0/3")]))
+    ['et1', 'ethernet1', 'gi1/0/3', 'gigabitethernet1/0/3']
+    >>> port_spellings([(5, "TenGigabitEthernet 1/33"), (6, "TenGigabitEthernet 1/33")])["te1/33"]
+    frozenset({5, 6})
+    """
+    out: dict[str, set[int]] = {}
+    for ifindex, label in ports:
+        if not _DIGIT.search(label) or label.strip().isdigit():
+            continue
+        for spelling in {label.strip(), canonical_port(label), short_port(label)}:
+            out.setdefault(spelling.lower(), set()).add(ifindex)
+    return {s: frozenset(i) for s, i in out.items()}
+
+
+def ports_named_in(text: str, spellings: Mapping[str, frozenset[int]]) -> dict[int, int | None]:
+    """The ports a sensor's own name or description names as a whole word, each with the lane the name gives.
+
+    For sensors that ENTITY-MIB places on no port (no entPhysicalContainedIn, a broken chain). The caller
+    places the sensor only when exactly one port is named. An exact port name wins over a lane of a
+    shorter one; "Ethernet49/2" is lane 2 of Ethernet49 only where the device has no port Ethernet49/2.
+
+    >>> eos = port_spellings([(1, "Ethernet1"), (10, "Ethernet10"), (49, "Ethernet49"), (53, "Ethernet50/1")])
+    >>> ports_named_in("DOM Temperature Sensor for Ethernet1", eos), ports_named_in("Ethernet10 Rx Power", eos)
+    ({1: None}, {10: None})
+    >>> ports_named_in("DOM RX Power Sensor for Ethernet49/3", eos), ports_named_in("Xcvr for Ethernet50/1", eos)
+    ({49: 3}, {53: None})
+    >>> ports_named_in("DOM RX Power Sensor for Ethernet1/2", port_spellings([(1, "Ethernet1"), (12, "Ethernet1/2")]))
+    {12: None}
+    >>> ports_named_in("Ethernet100 Rx", eos), ports_named_in("Ethernet1 and Ethernet10 inlet", eos)
+    ({}, {1: None, 10: None})
+    >>> xr = port_spellings([(5, "TenGigE0/0/0/0"), (6, "TenGigE0/0/0/1"), (7, "Gi0/0/0/0")])
+    >>> ports_named_in("TenGigE0/0/0/0-Tx Lane Power", xr), ports_named_in("TenGigE0/0/0/0.100 Rx", xr)
+    ({5: None}, {})
+    >>> ports_named_in("GigabitEthernet0/0/0/0 Transmit Power Sensor", xr)
+    {7: None}
+    >>> hirschmann = port_spellings([(1, "1/1"), (11, "1/1/1")])
+    >>> ports_named_in("Power RX 1/1/1", hirschmann), ports_named_in("SFP 1/1 temperature", hirschmann)
+    ({11: None}, {1: None})
+    >>> ports_named_in("Power sensor for power supply 1/1", hirschmann)  # a bare name, in no port reading
+    {}
+    """
+    low = text.lower()
+    bare_ok = bool(_PORT_READING.search(low))
+    exact: dict[tuple[int, int], frozenset[int]] = {}
+    lanes: dict[tuple[int, int], tuple[frozenset[int], int]] = {}
+    for spelling, ifindexes in spellings.items():
+        if spelling not in low or not (bare_ok or _LETTER.search(spelling)):
+            continue
+        lane_ok = "/" not in spelling  # "1/1/2" is a port of its own, never lane 2 of "1/1"
+        pattern = _BEFORE + re.escape(spelling) + (_LANE_SUFFIX if lane_ok else "") + _AFTER
+        for m in re.finditer(pattern, low):
+            if lane_ok and m.group(1):
+                lanes[m.span()] = (ifindexes, int(m.group(1)))
+            else:
+                exact[m.span()] = ifindexes
+    out: dict[int, int | None] = {i: None for ifindexes in exact.values() for i in ifindexes}
+    for span, (ifindexes, lane) in lanes.items():
+        if span not in exact:  # a lane-shaped name the device has as a port is that port
+            for i in ifindexes:
+                out[i] = out.get(i) or lane
+    return out
 
 
 def parse_entities(walk: WalkResult, alias_walk: WalkResult | None) -> dict[int, Entity]:

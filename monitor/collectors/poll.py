@@ -128,7 +128,8 @@ async def poll_device(name: str, target: SnmpTarget, client: SnmpClient,
     for p in ports:
         for label in (p.descr, p.name):
             port_names.setdefault(label, p.ifindex)
-    tree = entity.EntityTree(entity.parse_entities(phys, alias) if phys is not None else {}, port_names)
+    tree = entity.EntityTree(entity.parse_entities(phys, alias) if phys is not None else {}, port_names,
+                             [(p.ifindex, label) for p in ports for label in {p.descr, p.name} if label])
     transceivers: list[Transceiver] = tree.transceivers()
 
     raw_sensors: list[sensors.RawSensor] = []

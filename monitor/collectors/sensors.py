@@ -140,8 +140,9 @@ def _convert_thresholds(t: Thresholds, fn: Callable[[float], float]) -> Threshol
 
 def place_entity_sensors(raw: list[RawSensor], tree: EntityTree, skipped: Counter[str] | None = None
                          ) -> list[Sensor]:
-    """Give each sensor its port (via ENTITY-MIB), kind (from type and name) and Saksi's unit; a port's optic
-    reading no optic can give (-3276.8 °C: the agent's "no value") is unavailable, and counted."""
+    """Give each sensor its port (via ENTITY-MIB, else the one port its own name names), kind (from type and
+    name) and Saksi's unit; a port's optic reading no optic can give (-3276.8 °C: the agent's "no value") is
+    unavailable, and counted."""
     best: dict[int, RawSensor] = {}
     for r in raw:
         if r.index not in best or r.priority > best[r.index].priority:
@@ -151,9 +152,13 @@ def place_entity_sensors(raw: list[RawSensor], tree: EntityTree, skipped: Counte
         ent = tree.entities.get(r.index)
         text = " ".join(x for x in ((ent.descr, ent.name) if ent else ()) if x)
         ifindex, xcvr = tree.port_of_sensor(r.index)
+        named_lane = None
+        if ifindex is None:
+            ifindex, named_lane = _named_port(r, tree, r.type == DBM or bool(_OPTICAL.search(text)), skipped)
         optical = ifindex is not None or xcvr is not None or bool(_OPTICAL.search(text))
         lane_text = text + " " + " ".join(a.descr + " " + a.name for a in tree.ancestors(r.index)[:2])
         lane_m = _LANE.search(lane_text)
+        lane = named_lane if named_lane is not None else int(lane_m.group(1)) if lane_m else None
         kind, value, thresholds = _classify(r, text, optical=optical)
         if ifindex is not None and kind in DOM_KINDS:
             value, plausible = _plausible(kind, value)
@@ -163,10 +168,25 @@ def place_entity_sensors(raw: list[RawSensor], tree: EntityTree, skipped: Counte
                 r = replace(r, status="unavailable")
         out.append(Sensor(
             sensor_id=f"{r.source}:{r.index}", kind=kind, value=None if value is None else round(value, 6), thresholds=thresholds, source=r.source,
-            descr=text or f"sensor {r.index}", ifindex=ifindex, lane=int(lane_m.group(1)) if lane_m else None,
+            descr=text or f"sensor {r.index}", ifindex=ifindex, lane=lane,
             entity_index=r.index, status=r.status,
         ))
     return out
+
+
+def _named_port(r: RawSensor, tree: EntityTree, optical: bool, skipped: Counter[str] | None
+                ) -> tuple[int | None, int | None]:
+    """(ifIndex, lane) of the one port a sensor ENTITY-MIB places nowhere names itself after (a trimmed walk,
+    a firmware that reports no parent); a sensor naming several ports, or an optic's naming none, stays a board
+    sensor, counted: a reading on the wrong port is worse than one on none."""
+    named = tree.ports_named_by(r.index)
+    if len(named) == 1:
+        return next(iter(named.items()))
+    if skipped is not None and named:
+        skipped[f"{r.source}: sensor names several ports, placed on none"] += 1
+    elif skipped is not None and optical:
+        skipped[f"{r.source}: optical sensor on no port (its name names none)"] += 1
+    return None, None
 
 
 def _classify(r: RawSensor, text: str, optical: bool) -> tuple[SensorKind, float | None, Thresholds]:
