@@ -296,9 +296,11 @@ _TIMOS_QUOTES = ("ifDescr ends in the port's description between two backslashes
                  "served; LibreNMS's own parser trims the trailing ' \\'")
 KNOWN: dict[str, dict[str, tuple[int, str]]] = {
     "librenms:arista_eos": {
-        "dom": (93, "the recording is trimmed: the DOM sensors of Ethernet8-55 have no entPhysicalContainedIn, so "
-                    "ENTITY-MIB places them on no port; LibreNMS places them by their description"),
-        "thresholds": (392, "the same unplaced sensors' Arista thresholds"),
+        "dom": (1, "'PwrCon1 Rail14 POS3V3_SFP' is the board's 3.3 V rail for the SFP cages: a board sensor whose "
+                   "name names no port (LibreNMS files it with the optics by the word SFP)"),
+        "thresholds": (24, "aristaEntSensorThresholdTable has no rows for the modules in Ethernet43, 44 and 46: the "
+                           "device states no limit there, LibreNMS shows 0 for their bias limits and voltage and "
+                           "temperature warnings"),
     },
     "librenms:ios_2960x": {"thresholds": (2, _LOW_TEMP)},
     "librenms:iosxe_c9500h-svl": {"thresholds": (6, _LOW_TEMP)},
