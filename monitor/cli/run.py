@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
         member_timeout: Annotated[float, typer.Option(
             help="scale-out: a member silent this long is dead and its sites move")] = 15.0,
         heartbeat: Annotated[float, typer.Option(help="scale-out: seconds between heartbeats (and rebalances)")] = 5.0,
+        alert_tick: Annotated[float, typer.Option(
+            "--alert-tick", metavar="SECONDS", help="seconds between the alert pipeline's rounds: escalations, "
+            "reminders, resolutions, news and delivery retries are sent at most this late")] = 10.0,
         web: Annotated[str | None, typer.Option(
             "--web", metavar="HOST:PORT", help="also serve the web view (as `saksi web`) from this process")] = None,
         secure_cookies: SecureCookiesOption = False,
@@ -68,7 +71,7 @@ def register(app: typer.Typer) -> None:
         """Poll every device of the inventory on a schedule, answer traps, keep incidents in the store."""
         if (problem := number_problem(interval=interval, concurrency=concurrency, trap_port=trap_port,
                                       spool_max_mb=spool_max_mb, member_timeout=member_timeout,
-                                      heartbeat=heartbeat)) is not None \
+                                      heartbeat=heartbeat, alert_tick=alert_tick)) is not None \
                 or (problem := folder_problem("--spool-dir", spool_dir)) is not None:
             sys.stderr.write(f"saksi: {problem}\n")
             raise typer.Exit(2)
@@ -112,7 +115,7 @@ def register(app: typer.Typer) -> None:
                                     spool_dir=spool_dir or points_db.parent / "influx-spool")
         sink = from_settings(series, role_map((str(link.a), str(link.b), link.role) for link in inv.links))
         settings = Settings(interval_s=interval, concurrency=concurrency, trap_host=trap_host,
-                            trap_port=trap_port or None, rebalance_s=heartbeat,
+                            trap_port=trap_port or None, rebalance_s=heartbeat, tick_s=alert_tick,
                             jitter_s=Settings.jitter_for(interval))
         verbose = logging.getLogger().isEnabledFor(logging.INFO)  # -v: a line per round too
         runlog.log.setLevel(logging.INFO)  # what this process does is always said on start
@@ -214,7 +217,7 @@ def folder_problem(option: str, path: Path | None) -> str | None:
 
 
 def number_problem(*, interval: float, concurrency: int, trap_port: int, spool_max_mb: float,
-                   member_timeout: float, heartbeat: float) -> str | None:
+                   member_timeout: float, heartbeat: float, alert_tick: float = 10.0) -> str | None:
     """What is wrong with `run`'s numbers, in the words of its options; None when nothing is.
 
     >>> number_problem(interval=60, concurrency=32, trap_port=1162, spool_max_mb=256, member_timeout=15,
@@ -223,9 +226,13 @@ def number_problem(*, interval: float, concurrency: int, trap_port: int, spool_m
     >>> number_problem(interval=float("nan"), concurrency=32, trap_port=1162, spool_max_mb=256,
     ...                member_timeout=15, heartbeat=5)
     '--interval must be a number > 0 and at most 86400 seconds'
+    >>> number_problem(interval=60, concurrency=32, trap_port=1162, spool_max_mb=256, member_timeout=15,
+    ...                heartbeat=5, alert_tick=0)
+    '--alert-tick must be a number > 0 and at most 86400 seconds'
     """
     for name, value, most in (("--interval", interval, DAY_S), ("--spool-max-mb", spool_max_mb, 10**7),
-                              ("--member-timeout", member_timeout, DAY_S), ("--heartbeat", heartbeat, DAY_S)):
+                              ("--member-timeout", member_timeout, DAY_S), ("--heartbeat", heartbeat, DAY_S),
+                              ("--alert-tick", alert_tick, DAY_S)):
         if not (math.isfinite(value) and 0 < value <= most):
             unit = " seconds" if name != "--spool-max-mb" else ""
             return f"{name} must be a number > 0 and at most {most:g}{unit}"

@@ -75,7 +75,7 @@ class Settings:
     config_interval_s: float = 3600.0  # fetch the configuration at least this often (besides the device's signal)
     config_root: Path | None = None  # config history repositories (default: $SAKSI_CONFIG_HISTORY or var/)
     rebalance_s: float = 5.0  # cluster: heartbeat and slice check period
-    tick_s: float = 10.0  # cluster: the leader's alert-pipeline tick period
+    tick_s: float = 10.0  # the alert pipeline's tick period (`saksi run --alert-tick`; in a cluster, the leader's)
     max_unsaved: int = 10_000  # poll outcomes kept in memory while the store is unreachable
     confirm_s: float = 15.0  # a guessed cause waits at most this long for its link's far end to be polled
     jitter_seed: int | str | None = None  # the schedule's jitter source (the lab seeds it; None: the OS's)
