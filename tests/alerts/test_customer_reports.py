@@ -214,9 +214,9 @@ def test_saksi_run_tells_the_owner_once_and_the_customer_of_each_step(
     agents: the CLI and the reporters write the store, the daemon finds and tells.
 
     Its time is the daemon's: polls every 3 s, and the news (the reports, the note, the resolution) leave on
-    the pipeline's tick, every 10 s. The burst window is 5 s: the phoned-in report goes first (a process
-    takes seconds to start) and the two web reports follow within milliseconds, so three reports still make
-    one message, and the wait for it is 5 s and a tick, not 30."""
+    the pipeline's tick, every second (`--alert-tick 1`). The burst window is 5 s: the phoned-in report goes
+    first (a process takes seconds to start) and the two web reports follow within milliseconds, so three
+    reports still make one message, and the wait for it is 5 s and a tick, not 30."""
     db = f"sqlite:///{tmp_path / 'saksi.db'}"
     calls: list[dict[str, Any]] = yaml.safe_load(SCENARIO.read_text())["customer_reports"]
     answers: list[str] = []
@@ -229,7 +229,7 @@ def test_saksi_run_tells_the_owner_once_and_the_customer_of_each_step(
         alerting = alerting_yaml(tmp_path, smtp, webhook, report_wait=5, resolve_hold=0, extra=contacts)
         daemon = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "saksi"), "run", "--inventory", str(inv_path), "--db", db,
-            "--alerting", str(alerting), "--interval", "3", "--trap-port", "0",
+            "--alerting", str(alerting), "--interval", "3", "--alert-tick", "1", "--trap-port", "0",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         inv = load_inventory(inv_path)
         try:

@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from monitor.daemon.monitor import Settings
 from monitor.lab import runner, scenario
 from monitor.lab.agent import LINK_DOWN
 from monitor.timeseries import InfluxReader
@@ -38,6 +37,7 @@ from tests.daemon.test_monitor import SCENARIO, _inventory
 from tests.timeseries.influxd import INFLUXD, InfluxServer
 
 INTERVAL = "2"
+TICK_S = 1.0  # the alert pipeline's tick (`--alert-tick`): escalations, retries and resends wait for it
 POLL = re.compile(r"(\S+): poll recorded \((.*?)\) taken_at=([0-9.e+]+) reachable=(\w+)")
 OPENED = "OPENED SAK-000001"
 RESOLVED = "RESOLVED SAK-000001"
@@ -100,7 +100,7 @@ class Daemon:
 
 async def start_daemon(log: Path, *args: str) -> Daemon:
     proc = await asyncio.create_subprocess_exec(
-        str(VENV_BIN / "saksi"), "-v", "run", "--interval", INTERVAL, *args,
+        str(VENV_BIN / "saksi"), "-v", "run", "--interval", INTERVAL, "--alert-tick", str(TICK_S), *args,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     d = Daemon(proc, log)
     d.reader = asyncio.create_task(d._read())
@@ -249,7 +249,7 @@ def test_sigkill_mid_cycle_keeps_state_and_sends_each_transition_once(
     """One kill while a page is in flight, then four more inside a cycle (two just after a trap started a poll,
     two anywhere in the 2 s cycle; seeded, so a failure replays), seven processes on one store: the store
     stays whole, the incident keeps its id, and each transition is decided once. Its time is the daemon's:
-    each restart's first poll, and the 10 s alert tick twice (the resolution, then one tick of silence)."""
+    each restart's first poll, and the alert tick (1 s) twice (the resolution, then one tick of silence)."""
     noc, ops, mail = receivers
     db = tmp_path / "saksi.db"
     rng = random.Random(20261124)
@@ -316,7 +316,7 @@ def test_sigkill_mid_cycle_keeps_state_and_sends_each_transition_once(
             await eventually(lambda: RESOLVED in " ".join(noc.titles()) and RESOLVED in " ".join(ops.titles())
                              and any(RESOLVED in s for s in mail.subjects()), 60, "the RESOLVED messages")
             await d.wait_line(r"dist-sw2: poll recorded", after=len(d.lines))  # and it keeps polling
-            await asyncio.sleep(Settings.tick_s + 1)  # one more pipeline tick (and its sending): nothing else may arrive
+            await asyncio.sleep(TICK_S + 1)  # one more pipeline tick (and its sending): nothing else may arrive
             report["polls_last_run"] = d.polls()
             assert await d.stop() == 0
         finally:
@@ -455,7 +455,7 @@ def test_receivers_down_at_the_page_get_it_once_when_back_and_others_are_not_del
             mail.start()
             await eventually(lambda: OPENED in " ".join(noc.titles()) and any(OPENED in s for s in mail.subjects()),
                              60, "the page after the receivers came back")
-            await asyncio.sleep(Settings.tick_s + 1)  # one more pipeline tick (and its sending): nothing may arrive twice
+            await asyncio.sleep(TICK_S + 1)  # one more pipeline tick (and its sending): nothing may arrive twice
             assert await d.stop() == 0
         finally:
             lab.close()
