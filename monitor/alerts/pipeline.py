@@ -294,9 +294,7 @@ class Pipeline:
                           d.attempts)
                 self.state.set_delivery(d.seq, status="gave_up", next_at=None)
                 self._note(d.ref, Decision.stop("deliver", f"delivery_gave_up:{d.target}", d.error), now)
-            elif d.next_at is None:  # left in flight by a previous process
-                self.state.set_delivery(d.seq, next_at=now)
-            elif d.next_at <= now:
+            elif d.next_at is None or d.next_at <= now:  # None: left in flight by a previous process, resent now
                 url = self._urls.get(d.target)
                 if url is None:
                     self.state.set_delivery(d.seq, status="gave_up", error="target no longer configured")
