@@ -5,7 +5,7 @@ them. This starts a lab site (real SNMP agents on 127.0.0.x), an inventory of it
 (SQLite store in a temporary folder), moves the simulated clock one poll interval per round, polls every
 device through `Monitor.poll` and prints per round: wall time, process CPU time, the agents' share (time
 spent in `LabAgent` answering) and the SNMP requests and varbinds a round takes. The rest of the CPU is the
-monitor: the SNMP client (`snmp_wire` reading v2c answers), the collectors, change detection, correlation
+monitor: the SNMP client (pysnmp decoding the answers), the collectors, change detection, correlation
 and the store. Wall time follows the machine's load; CPU time and the counts are the comparable figures.
 
     .venv/bin/python benchmarks/lab_round.py [--rounds 20] [--quick]

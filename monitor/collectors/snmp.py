@@ -19,7 +19,6 @@ from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 from pysnmp.proto import errind, rfc1902, rfc1905
 
-from monitor.collectors import snmp_wire
 from monitor.common.errors import SnmpAuthError, SnmpError, SnmpTimeout
 
 log = logging.getLogger(__name__)
@@ -27,8 +26,7 @@ log = logging.getLogger(__name__)
 _NULL = univ.Null("")
 Value = int | bytes | str  # INTEGER/Counter/Gauge/TimeTicks -> int, OCTET STRING -> bytes, OID/IpAddress -> str
 Rows = dict[str, dict[str, Value]]  # column OID -> {index suffix -> value}
-Oid = tuple[int, ...]
-_Answer = tuple[int, int, list[tuple[Oid, snmp_wire.Read]]]  # error status, error index, (OID, value)s
+_Answer = tuple[Any, Any, Any, list[tuple[Any, Any]]]  # error indication, status, index, (ObjectName, value)s
 
 _AUTH = {
     "MD5": hl.usmHMACMD5AuthProtocol,
@@ -122,37 +120,16 @@ def to_python(value: object) -> Value | None:
 
 
 class PysnmpClient:
-    """One shared pysnmp engine (SNMPv3) and one `snmp_wire` socket (v1/v2c) for every device; concurrency is
-    bounded by the caller. `wire=False` sends v1/v2c through pysnmp too: the reference the wire is tested on."""
+    """One shared pysnmp engine for every device; concurrency is bounded by the caller."""
 
-    def __init__(self, varbinds_per_request: int = 60, *, wire: bool = True) -> None:
-        self._engine_: hl.SnmpEngine | None = None  # made when first needed: v1/v2c never need it
+    def __init__(self, varbinds_per_request: int = 60) -> None:
+        self._engine = hl.SnmpEngine()
         self._targets: dict[tuple[str, int, float, int], hl.UdpTransportTarget] = {}
         self._budget = varbinds_per_request
         self._seen: dict[tuple[str, int, str, str], int] = {}  # (host, port, context, column) -> rows last walk
-        self._use_wire = wire
-        self._wire: tuple[asyncio.AbstractEventLoop, snmp_wire.WireTransport] | None = None
-
-    @property
-    def _engine(self) -> hl.SnmpEngine:
-        if self._engine_ is None:
-            self._engine_ = hl.SnmpEngine()
-        return self._engine_
 
     def close(self) -> None:
-        if self._engine_ is not None:
-            self._engine_.close_dispatcher()
-        if self._wire is not None:
-            self._wire[1].close()
-            self._wire = None
-
-    async def _wire_transport(self) -> snmp_wire.WireTransport:
-        loop = asyncio.get_running_loop()
-        if self._wire is None or self._wire[0] is not loop:  # a client used again under a new event loop
-            if self._wire is not None:
-                self._wire[1].close()
-            self._wire = (loop, await snmp_wire.WireTransport.open())
-        return self._wire[1]
+        self._engine.close_dispatcher()
 
     async def _transport(self, t: SnmpTarget) -> hl.UdpTransportTarget:
         key = (t.host, t.port, t.timeout, t.retries)
@@ -178,42 +155,21 @@ class PysnmpClient:
         )
 
     @staticmethod
-    def _indication(t: SnmpTarget, error_indication: object) -> None:
-        """pysnmp's error indication (no answer, SNMPv3 refused) as the error that names what to check."""
+    def _check(t: SnmpTarget, error_indication: object, error_status: Any, index: object) -> None:
         if error_indication:
             text = str(error_indication)
             if isinstance(error_indication, errind.RequestTimedOut) or "timeout" in text.lower():
-                raise _timeout(t)
+                raise SnmpTimeout(f"{t.host}:{t.port}: no SNMP response (timeout {t.timeout}s, {t.retries} retries)")
             hint = next((h for cls, h in _V3_AUTH_ERRORS.items() if isinstance(error_indication, cls)), None)
             if hint is not None:
                 raise SnmpAuthError(f"{t.host}:{t.port}: SNMPv3 authentication failed for user {t.user!r}: "
                                     f"{hint} (agent: {text})")
             raise SnmpError(f"{t.host}:{t.port}: {text}")
-
-    @staticmethod
-    def _check(t: SnmpTarget, error_status: int, index: int) -> None:
-        if error_status:
-            raise SnmpError(f"{t.host}:{t.port}: agent error {snmp_wire.error_name(error_status)} at varbind {index}")
+        if error_status and int(error_status) != 0:
+            raise SnmpError(f"{t.host}:{t.port}: agent error {error_status.prettyPrint()} at varbind {index}")
 
     async def _request(self, target: SnmpTarget, transport: hl.UdpTransportTarget, kind: str,
-                       oids: Sequence[Oid], reps: int = 0) -> _Answer:
-        """One GET, GETNEXT or GETBULK: v1/v2c on the wire, SNMPv3 (or `wire=False`) through pysnmp."""
-        if target.version == "3" or not self._use_wire:
-            return await self._pysnmp_request(target, transport, kind, oids, reps)
-        try:
-            community = target.community.encode("latin-1")  # as pysnmp encodes an OCTET STRING given as text
-        except UnicodeEncodeError:
-            raise SnmpError(f"{target.host}:{target.port}: the community is not latin-1 text") from None
-        sock = await self._wire_transport()
-        pdu = snmp_wire.GET if kind == "get" else snmp_wire.GET_NEXT if kind == "next" else snmp_wire.GET_BULK
-        answer = await sock.ask(transport.transport_address, 0 if target.version == "1" else 1, community, pdu,
-                                list(oids), reps, target.timeout, target.retries)
-        if answer is None:
-            raise _timeout(target)
-        return answer.error_status, answer.error_index, answer.varbinds
-
-    async def _pysnmp_request(self, target: SnmpTarget, transport: hl.UdpTransportTarget, kind: str,
-                              oids: Sequence[Oid], reps: int = 0) -> _Answer:
+                       oids: Sequence[rfc1902.ObjectName], reps: int = 0) -> _Answer:
         """One GET, GETNEXT or GETBULK through pysnmp's command generators, as its hlapi sends them.
 
         hlapi resolves every request OID through its MIB view even with lookupMib=False, which cost
@@ -223,15 +179,14 @@ class PysnmpClient:
         """
         ctx = hl.ContextData(contextName=target.context)
         addr, _ = LCD.configure(self._engine, self._auth(target), transport, ctx.contextName)
-        future: asyncio.Future[tuple[Any, Any, Any, list[tuple[Any, Any]]]] = \
-            asyncio.get_running_loop().create_future()
+        future: asyncio.Future[_Answer] = asyncio.get_running_loop().create_future()
 
         def done(_engine: object, _handle: object, ei: Any, es: Any, ix: Any, vbs: list[tuple[Any, Any]],
                  _ctx: object) -> None:
             if not future.cancelled():
                 future.set_result((ei, es, ix, vbs))
 
-        request = [(rfc1902.ObjectName(o), _NULL) for o in oids]
+        request = [(o, _NULL) for o in oids]
         engine_id, name = ctx.contextEngineId, ctx.contextName
         if kind == "get":
             cmdgen.GetCommandGenerator().send_varbinds(self._engine, addr, engine_id, name, request, done)
@@ -239,9 +194,7 @@ class PysnmpClient:
             cmdgen.NextCommandGenerator().send_varbinds(self._engine, addr, engine_id, name, request, done)
         else:
             cmdgen.BulkCommandGenerator().send_varbinds(self._engine, addr, engine_id, name, 0, reps, request, done)
-        ei, es, ix, vbs = await future
-        self._indication(target, ei)
-        return int(es or 0), int(ix or 0), [(o.asTuple(), _read(v)) for o, v in vbs]
+        return await future
 
     async def get(self, target: SnmpTarget, oids: Sequence[str]) -> dict[str, Value | None]:
         """The values of `oids`; None for an OID the device does not have.
@@ -253,12 +206,12 @@ class PysnmpClient:
         transport = await self._transport(target)
         while wanted:
             names = [_object_name(target, o) for o in wanted]
-            es, ix, vbs = await self._request(target, transport, "get", names)
-            if target.version == "1" and es == 2 and 0 < ix <= len(wanted):
-                out[wanted.pop(ix - 1)] = None
+            ei, es, ix, vbs = await self._request(target, transport, "get", names)
+            if target.version == "1" and not ei and es and int(es) == 2 and 0 < int(ix) <= len(wanted):
+                out[wanted.pop(int(ix) - 1)] = None
                 continue
-            self._check(target, es, ix)
-            out.update({".".join(map(str, o)): None if isinstance(v, snmp_wire.EndOfMibView) else v for o, v in vbs})
+            self._check(target, ei, es, ix)
+            out.update({str(o): to_python(v) for o, v in vbs})
             break
         return out
 
@@ -269,8 +222,8 @@ class PysnmpClient:
         cursor back into ints cost more per varbind than everything else this loop does.
         """
         result = WalkResult(rows={c: {} for c in columns})
-        prefix = {c: _object_name(target, c) for c in columns}
-        cursor = dict(prefix)  # column -> last OID seen
+        prefix = {c: _object_name(target, c).asTuple() for c in columns}
+        cursor = {c: rfc1902.ObjectName(prefix[c]) for c in columns}  # column -> last OID seen
         seen = {c: self._seen.get((target.host, target.port, target.context, c)) for c in columns}
         transport = await self._transport(target)
         while cursor:
@@ -280,16 +233,16 @@ class PysnmpClient:
             request = [cursor[c] for c in active]
             try:
                 if target.version == "1":
-                    es, ix, vbs = await self._request(target, transport, "next", request)
+                    ei, es, ix, vbs = await self._request(target, transport, "next", request)
                     reps = 1
                 else:
-                    es, ix, vbs = await self._request(target, transport, "bulk", request, reps)
-                if target.version == "1" and es == 2:  # v1 noSuchName: that column has ended
+                    ei, es, ix, vbs = await self._request(target, transport, "bulk", request, reps)
+                if target.version == "1" and es and int(es) == 2:  # v1 noSuchName: that column has ended
                     done = active[int(ix) - 1] if ix else active[0]
                     del cursor[done]
                     self._seen[target.host, target.port, target.context, done] = len(result.rows[done])
                     continue
-                self._check(target, es, ix)
+                self._check(target, ei, es, ix)
             except SnmpError as exc:
                 result.error = exc
                 return result
@@ -300,21 +253,21 @@ class PysnmpClient:
                 column = active[pos % width]
                 if column not in cursor:
                     continue
-                key, head = oid, prefix[column]
+                key, head = oid.asTuple(), prefix[column]
                 n = len(head)
-                if len(key) <= n or key[:n] != head or isinstance(value, snmp_wire.EndOfMibView):
+                if len(key) <= n or key[:n] != head or isinstance(value, rfc1905.EndOfMibView):
                     del cursor[column]
                     self._seen[target.host, target.port, target.context, column] = len(result.rows[column])
                     continue
-                if key <= cursor[column]:
-                    log.warning("%s: OID not increasing in %s (%s); column abandoned", target, column,
-                                ".".join(map(str, oid)))
+                if key <= cursor[column].asTuple():
+                    log.warning("%s: OID not increasing in %s (%s); column abandoned", target, column, oid)
                     result.error = SnmpError(f"{target.host}:{target.port}: agent returned OIDs out of order")
                     del cursor[column]
                     continue
                 cursor[column] = oid
-                if value is not None:
-                    result.rows[column][".".join(map(str, key[n:]))] = value
+                py = to_python(value)
+                if py is not None:
+                    result.rows[column][".".join(map(str, key[n:]))] = py
         return result
 
 
@@ -337,22 +290,10 @@ def repetitions(columns: Sequence[tuple[int | None, int]]) -> int:
 _UNBOUNDED = 1_000_000
 
 
-def _object_name(target: SnmpTarget, oid: str) -> Oid:
-    """A dotted numeric OID as a tuple of arcs; anything else is a configuration error, not a crash."""
+def _object_name(target: SnmpTarget, oid: str) -> rfc1902.ObjectName:
+    """A dotted numeric OID as pysnmp's ObjectName; anything else is a configuration error, not a crash."""
     try:
-        arcs = rfc1902.ObjectName(oid.strip(".")).asTuple()
+        return rfc1902.ObjectName(oid.strip("."))
     except Exception as exc:  # pyasn1 raises its own error types for a malformed OID
         raise SnmpError(f"{target.host}:{target.port}: not a numeric OID: {oid!r}") from exc
-    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40):
-        raise SnmpError(f"{target.host}:{target.port}: not a numeric OID: {oid!r}")
-    return tuple(arcs)
-
-
-def _read(value: object) -> snmp_wire.Read:
-    """A pysnmp answer's value as the wire reads it: endOfMibView kept apart, the rest `to_python`."""
-    return snmp_wire.END_OF_MIB_VIEW if isinstance(value, rfc1905.EndOfMibView) else to_python(value)
-
-
-def _timeout(t: SnmpTarget) -> SnmpTimeout:
-    return SnmpTimeout(f"{t.host}:{t.port}: no SNMP response (timeout {t.timeout}s, {t.retries} retries)")
 
