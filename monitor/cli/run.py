@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import os
@@ -14,19 +13,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.alerts import AlertingConfigError, build_pipeline, load_alerting
-from monitor.alerts.pipeline import record_deliveries_until
-from monitor.cli import runlog
 from monitor.cli.options import SecureCookiesOption, TrustedProxyOption
-from monitor.common.clock import in_zone
-from monitor.confighist.history import default_root
-from monitor.daemon.cluster import Cluster, default_member, lead_tick
-from monitor.daemon.monitor import Monitor, Settings, iso, run_forever
-from monitor.inventory import InventoryError, load_inventory
-from monitor.state.store import StoreError
-from monitor.state.url import StoreUrlError, open_store, shown
-from monitor.timeseries import TimeseriesSettings, from_settings, points_db_for, role_map
-from monitor.web.throttle import networks
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +56,20 @@ def register(app: typer.Typer) -> None:
         trusted_proxy: TrustedProxyOption = None,
     ) -> None:
         """Poll every device of the inventory on a schedule, answer traps, keep incidents in the store."""
+        import asyncio
+
+        from monitor.alerts import AlertingConfigError, build_pipeline, load_alerting
+        from monitor.alerts.pipeline import record_deliveries_until
+        from monitor.cli import runlog
+        from monitor.common.clock import in_zone
+        from monitor.confighist.history import default_root
+        from monitor.daemon.cluster import Cluster, default_member, lead_tick
+        from monitor.daemon.monitor import Monitor, Settings, iso, run_forever
+        from monitor.inventory import InventoryError, load_inventory
+        from monitor.state.store import StoreError
+        from monitor.state.url import StoreUrlError, open_store, shown
+        from monitor.timeseries import TimeseriesSettings, from_settings, points_db_for, role_map
+
         if (problem := number_problem(interval=interval, concurrency=concurrency, trap_port=trap_port,
                                       spool_max_mb=spool_max_mb, member_timeout=member_timeout,
                                       heartbeat=heartbeat, alert_tick=alert_tick)) is not None \
@@ -257,6 +258,8 @@ def web_problem(web: str | None, secure_cookies: bool, trusted_proxy: list[str] 
         given = [name for name, on in (("--secure-cookies", secure_cookies), ("--trusted-proxy", trusted_proxy))
                  if on]
         return f"{given[0]} needs --web" if given else None
+    from monitor.web.throttle import networks
+
     try:
         networks(trusted_proxy or [])
     except ValueError as exc:
