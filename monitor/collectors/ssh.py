@@ -117,7 +117,16 @@ class NetmikoClient:
         await loop.run_in_executor(executor(), _disconnect, self._conn)
 
 
+def _never_in_config_mode(*_: Any, **__: Any) -> bool:
+    """Saksi's sessions only read: they never enter configuration mode, so there is none to leave."""
+    return False
+
+
 def _disconnect(conn: Any) -> None:
+    """Log out the way the platform's netmiko driver does (its own logout command, then the channel and the
+    transport closed), without the driver's config-mode check first: on Huawei that check waits for 2 s of
+    silence on every session, and a read-only session has no configuration mode to leave."""
+    conn.check_config_mode = _never_in_config_mode
     try:
         conn.disconnect()
     except Exception as exc:  # noqa: BLE001 - a dead session cannot be closed more politely
