@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.state.store import DEFAULT_URL
+from monitor.state.default import DEFAULT_URL
 
 DbOption = Annotated[str | None, typer.Option(
     "--db", help=f"store URL (default: $SAKSI_DB or {DEFAULT_URL})", show_default=False)]

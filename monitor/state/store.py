@@ -49,6 +49,7 @@ from sqlalchemy.pool import StaticPool
 from monitor.common.errors import SaksiError
 from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
 from monitor.model import Snapshot, TableStatus
+from monitor.state.default import DEFAULT_URL
 from monitor.state.serialize import (
     change_from_dict,
     change_to_dict,
@@ -62,7 +63,6 @@ from monitor.witness.observer import Witness
 
 log = logging.getLogger(__name__)
 
-DEFAULT_URL = "sqlite:///var/saksi.db"
 BUSY_TIMEOUT_MS = 10_000
 _LAST, _GOOD = "last", "good"
 SCHEMA_LOCK = 0x5A4B5349  # PostgreSQL advisory lock held while tables are created ("SAKSI" in spirit)
