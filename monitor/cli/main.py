@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import json
 import logging
 import math
 import os
 import sys
-import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from monitor.check.rates import rates_between
-from monitor.check.report import render, snapshot_json
-from monitor.check.watch import DEFAULT_WINDOW_S, rule_for, up_within, watched_ports
-from monitor.cli.progress import progress
-from monitor.collectors.poll import poll_device
-from monitor.collectors.snmp import PysnmpClient, SnmpTarget
-from monitor.collectors.targets import target_for
-from monitor.common.errors import SaksiError
-from monitor.common.names import same_port
-from monitor.inventory import (
-    AUTH_PROTOCOLS,
-    MIN_V3_KEY_LENGTH,
-    PRIV_PROTOCOLS,
-    SNMP_VERSIONS,
-    InventoryError,
-    load_inventory,
-)
-from monitor.model import Snapshot
+if TYPE_CHECKING:
+    from monitor.collectors.snmp import SnmpTarget
+    from monitor.model import Snapshot
 
 try:  # typer 0.2x carries its own copy of click; earlier ones use click itself
     from typer._click import exceptions as click_errors
@@ -46,7 +26,6 @@ EXIT_CODES = ("Exit codes: 0 done (healthy); 1 a problem was found, or what was 
               "that could not be polled.")
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Saksi: the witness of what changed on your network.", epilog=EXIT_CODES)
-console = Console(width=None if sys.stdout.isatty() else 160)
 
 EXIT_HEALTHY, EXIT_PROBLEM, EXIT_UNPOLLABLE = 0, 1, 2
 DEFAULT_INVENTORY = Path("inventory")
@@ -55,6 +34,8 @@ _DEFAULT_DB = Path("var/saksi.db")
 
 def _version(show: bool) -> None:
     if show:
+        from importlib.metadata import PackageNotFoundError, version
+
         try:
             sys.stdout.write(f"saksi {version('saksi')}\n")
         except PackageNotFoundError:  # run from a source tree that was never installed
@@ -77,6 +58,8 @@ def _root(
 
 def _option_problem(t: SnmpTarget) -> str | None:
     """What is wrong with the --host options, in the words of the options (pysnmp would raise a traceback)."""
+    from monitor.inventory import AUTH_PROTOCOLS, MIN_V3_KEY_LENGTH, PRIV_PROTOCOLS, SNMP_VERSIONS
+
     if t.version not in SNMP_VERSIONS:
         return f"--snmp-version must be one of {', '.join(SNMP_VERSIONS)}"
     if not 1 <= t.port <= 65535:
@@ -145,6 +128,23 @@ def check(
     A down port that nobody uses (in no inventory link, no watch: pattern, not up in 30 days) is shown as
     unused, not as a problem. Exit code: 0 healthy, 1 a problem was found, 2 the device could not be polled.
     """
+    import asyncio
+    import json
+    import time
+
+    from rich.console import Console
+
+    from monitor.check.rates import rates_between
+    from monitor.check.report import render, snapshot_json
+    from monitor.check.watch import rule_for, watched_ports
+    from monitor.cli.progress import progress
+    from monitor.collectors.snmp import SnmpTarget
+    from monitor.collectors.targets import target_for
+    from monitor.common.errors import SaksiError
+    from monitor.common.names import same_port
+    from monitor.inventory import InventoryError, load_inventory
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
     args = list(args or [])
     device = None
     inv = None
@@ -222,6 +222,7 @@ def _recently_up(db: str | None, snap: Snapshot) -> frozenset[str]:
     url = db or os.environ.get("SAKSI_DB") or (f"sqlite:///{_DEFAULT_DB}" if _DEFAULT_DB.exists() else None)
     if url is None:
         return frozenset()
+    from monitor.check.watch import DEFAULT_WINDOW_S, up_within
     from monitor.state.store import StoreError
     from monitor.state.url import open_store
 
@@ -239,6 +240,9 @@ def _recently_up(db: str | None, snap: Snapshot) -> frozenset[str]:
 
 
 async def _poll_once(name: str, target: SnmpTarget) -> Snapshot:
+    from monitor.collectors.poll import poll_device
+    from monitor.collectors.snmp import PysnmpClient
+
     client = PysnmpClient()
     try:
         return await poll_device(name, target, client, confirm=False)  # the flags, not the daemon's patience
