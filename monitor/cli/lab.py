@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.table import Table
 
-from monitor.alerts.config import AlertingConfigError, load_alerting
-from monitor.cli.progress import progress
-from monitor.common.errors import SaksiError
-from monitor.common.names import port_label
-from monitor.lab import runner, scenario
-from monitor.model import Snapshot
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.panel import Panel
+
+    from monitor.lab import runner, scenario
+    from monitor.model import Snapshot
 
 app = typer.Typer(no_args_is_help=True, help="The lab: simulated switches on 127.0.0.1 that you can break.")
-DEMO = Path(scenario.__file__).parent / "scenarios" / "sfp-moved-on-core.yaml"
+DEMO = Path(__file__).parent.parent / "lab" / "scenarios" / "sfp-moved-on-core.yaml"  # beside monitor.lab.scenario
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(width=None if sys.stdout.isatty() else 140)
 
 
 def _load(path: Path) -> scenario.Scenario:
+    from monitor.common.errors import SaksiError
+    from monitor.lab import scenario
+
     try:
         return scenario.load(path)
     except SaksiError as exc:
@@ -44,6 +43,13 @@ def run_cmd(path: Annotated[Path, typer.Argument(help="scenario YAML")],
             as_json: Annotated[bool, typer.Option("--json", help="print the incidents and notifications as JSON")] = False) -> None:
     """Play a scenario through the daemon on a simulated clock; report the incidents in its store and the
     notifications its alert pipeline delivered."""
+    import asyncio
+    import json
+
+    from monitor.alerts.config import AlertingConfigError, load_alerting
+    from monitor.cli.progress import progress
+    from monitor.lab import runner
+
     scn = _load(path)
     try:
         config = None if alerting is None else load_alerting(alerting)
@@ -60,6 +66,8 @@ def run_cmd(path: Annotated[Path, typer.Argument(help="scenario YAML")],
 
 
 def _port_view(s: Snapshot) -> dict[str, tuple[str, str, str]]:
+    from monitor.common.names import port_label
+
     out = {}
     for p in s.ports:
         t, n = s.transceiver_in(p.ifindex), s.neighbor_on(p.ifindex)
@@ -73,6 +81,8 @@ def _shown_arg(key: str, value: object) -> str:
     >>> _shown_arg("to_port", "Gi1/0/50"), _shown_arg("peer", "dist-sw2:Gi1/0/25"), _shown_arg("rx_dbm", -30)
     ('GigabitEthernet1/0/50', 'dist-sw2:GigabitEthernet1/0/25', '-30')
     """
+    from monitor.common.names import port_label
+
     if key in ("port", "to_port") and isinstance(value, str):
         return port_label(value)
     if key == "peer" and isinstance(value, str) and ":" in value:
@@ -82,6 +92,8 @@ def _shown_arg(key: str, value: object) -> str:
 
 
 def show_run(result: runner.RunResult, scn: scenario.Scenario, console: Console) -> None:
+    from rich.table import Table
+
     console.print(f"[bold]{scn.name}[/]: {result.polls} polls by the daemon over {scn.run_until:g} simulated seconds")
     for step in scn.steps:
         args = " ".join(f"{k}={_shown_arg(k, v)}" for k, v in step.args.items())
@@ -117,6 +129,12 @@ def _short(v: object) -> str:
 
 def incident_panel(inc: dict[str, object]) -> Panel:
     """An incident as the engineer reads it: cause, summary, and the evidence that supports it."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from monitor.common.names import port_label
+
     table = Table(box=None, show_header=True, pad_edge=False)
     for col in ("t (s)", "source", "device", "port", "what", "before → after"):
         table.add_column(col)
@@ -135,6 +153,12 @@ def incident_panel(inc: dict[str, object]) -> Panel:
 @app.command("demo")
 def demo() -> None:
     """The SFP story: a backbone module moved on the core switch, and what Saksi saw."""
+    import asyncio
+
+    from rich.panel import Panel
+
+    from monitor.lab import runner
+
     scn = _load(DEMO)
     console = _console()
     console.print("[bold]Saksi demo[/] — a simulated customer site on 127.0.0.1 (real SNMP over UDP, "
@@ -158,6 +182,8 @@ def up(path: Annotated[Path, typer.Argument(help="scenario YAML")],
                                "switches), so saksi discover can walk the site; default: a free port each")] = 0,
        ) -> None:
     """Keep the scenario's site running in real time (steps at their times); Ctrl-C stops it."""
+    import asyncio
+
     scn = _load(path)
     sink = None
     if trap_sink is not None:
@@ -175,6 +201,11 @@ def up(path: Annotated[Path, typer.Argument(help="scenario YAML")],
 
 async def _up(scn: scenario.Scenario, console: Console, trap_sink: tuple[str, int] | None = None,
               write_inventory: Path | None = None, snmp_port: int = 0) -> None:
+    import asyncio
+    import signal
+
+    from monitor.lab import runner, scenario
+
     loop = asyncio.get_running_loop()
     start = loop.time()
     # whole seconds: the agents re-render a device's MIB (~25 ms) when the time they show moves

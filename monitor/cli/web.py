@@ -8,18 +8,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Engine
 
 from monitor.cli.options import DbOption, InventoryOption, SecureCookiesOption, TrustedProxyOption
-from monitor.inventory import Inventory, InventoryError, load_inventory
-from monitor.state.store import Store
-from monitor.state.url import StoreUrlError, open_store
-from monitor.web import accounts
-from monitor.web.settings import WebSettings
-from monitor.web.throttle import networks
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from monitor.inventory import Inventory
+    from monitor.state.store import Store
 
 users_app = typer.Typer(no_args_is_help=True, help="Web accounts: engineers act, customers read their own sites.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Read-only links a customer can bookmark (revocable).")
@@ -39,6 +38,8 @@ def _fail(message: str) -> typer.Exit:
 
 def _store(db: str | None, create: bool) -> Store:
     """The store --db names; every way it cannot be opened is one line and exit 2 (monitor.state.url)."""
+    from monitor.state.url import StoreUrlError, open_store
+
     try:
         return open_store(db, create=create)
     except StoreUrlError as exc:
@@ -49,12 +50,16 @@ def _store(db: str | None, create: bool) -> Store:
 def _accounts(db: str | None, create: bool = False) -> Iterator[Engine]:
     """The store's engine, with the accounts tables created if this is their first use; only a command that
     adds something may start a new store (a typo in --db is an error, not an empty list)."""
+    from monitor.web import accounts  # the web package: FastAPI, loaded by the commands that use it
+
     with _store(db, create) as store:
         accounts.create_tables(store.engine)
         yield store.engine
 
 
 def _inventory(given: list[Path] | None, required: bool) -> Inventory | None:
+    from monitor.inventory import InventoryError, load_inventory
+
     paths = given or [Path("inventory")]
     if not required and not any(p.exists() for p in paths):
         return None
@@ -76,6 +81,8 @@ def web_cmd(
 ) -> None:
     """Serve the web view: read-only site pages for customers, incident actions for engineers, a JSON API."""
     from monitor.web.server import server
+    from monitor.web.settings import WebSettings
+    from monitor.web.throttle import networks
 
     try:
         networks(trusted_proxy or [])
@@ -119,6 +126,8 @@ def users_add(
     inventory: InventoryOption = None,
 ) -> None:
     """Add an account; the password is asked for (twice) unless --password-file gives it."""
+    from monitor.web import accounts
+
     inv = _inventory(inventory, required=False)
     if customer and inv is not None and customer not in inv.customers:
         raise _fail(f"unknown customer {customer!r}; the inventory has: {', '.join(sorted(inv.customers))}")
@@ -138,6 +147,8 @@ def users_add(
 
 def _known_customer(engine: Engine, customer: str | None, inv: Inventory | None) -> None:
     """Without an inventory at hand, a customer must be one the store already knows (a typo is refused)."""
+    from monitor.web import accounts
+
     if not customer or inv is not None:
         return
     known = accounts.known_customers(engine)
@@ -149,6 +160,8 @@ def _known_customer(engine: Engine, customer: str | None, inv: Inventory | None)
 @users_app.command("list")
 def users_list(db: DbOption = None) -> None:
     """Every account: name, role, customer, and whether it is disabled."""
+    from monitor.web import accounts
+
     with _accounts(db) as engine:
         for u in accounts.users(engine):
             state = " disabled" if u.disabled else ""
@@ -156,6 +169,8 @@ def users_list(db: DbOption = None) -> None:
 
 
 def _set_disabled(name: str, db: str | None, disabled: bool) -> None:
+    from monitor.web import accounts
+
     with _accounts(db) as engine:
         try:
             accounts.set_disabled(engine, name, disabled)
@@ -183,6 +198,8 @@ def users_passwd(
     db: DbOption = None,
 ) -> None:
     """Set a new password (asked twice unless --password-file gives it); every open session of the user ends."""
+    from monitor.web import accounts
+
     with _accounts(db) as engine:
         if not any(u.name == name for u in accounts.users(engine)):
             raise _fail(f"no user {name!r}")
@@ -206,6 +223,8 @@ def tokens_add(
                                                                   "thing it can write; rate-limited)")] = False,
 ) -> None:
     """Create a read-only link; it is printed once (only its hash is stored)."""
+    from monitor.web import accounts
+
     inv = _inventory(inventory, required=False)
     if inv is not None:
         if customer not in inv.customers:
@@ -226,6 +245,7 @@ def tokens_add(
 def tokens_list(db: DbOption = None) -> None:
     """Every customer link: id, live or revoked, customer, site, what it may do (read, or read and report), label."""
     from monitor.reports.records import reporting_links
+    from monitor.web import accounts
 
     with _accounts(db) as engine:
         reporting = reporting_links(engine)
@@ -239,6 +259,8 @@ def tokens_list(db: DbOption = None) -> None:
 def tokens_revoke(token_id: Annotated[str, typer.Argument(metavar="ID", help="the id `tokens add` printed")],
                   db: DbOption = None) -> None:
     """Revoke a read-only link: sessions opened with it end at their next request."""
+    from monitor.web import accounts
+
     with _accounts(db) as engine:
         try:
             accounts.revoke_token(engine, token_id)
