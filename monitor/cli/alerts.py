@@ -9,18 +9,18 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from monitor.alerts.config import AlertingConfig, AlertingConfigError, duration, load_alerting
-from monitor.alerts.people import Desk, PeopleError
-from monitor.alerts.state import AlertState, Window
 from monitor.cli.config import parse_time
 from monitor.cli.options import DbOption, JsonOption
 from monitor.cli.state import fail, incident_app, iso, make_console, open_db, ref_number
 from monitor.common.refs import format_incident_ref
+
+if TYPE_CHECKING:
+    from monitor.alerts.config import AlertingConfig
+    from monitor.alerts.state import Window
 
 maintenance_app = typer.Typer(
     no_args_is_help=True, help="Planned work: incidents inside a window are recorded, not paged.")
@@ -55,6 +55,8 @@ def _who(by: str | None) -> str:
 
 
 def _config(path: Path | None, required: bool) -> AlertingConfig | None:
+    from monitor.alerts.config import AlertingConfigError, load_alerting
+
     if path is None:
         if required:
             raise fail("this needs the alerting configuration: give --alerting FILE or set SAKSI_ALERTING")
@@ -67,6 +69,8 @@ def _config(path: Path | None, required: bool) -> AlertingConfig | None:
 
 def _act(db: str | None, path: Path | None, required: bool, action: Any) -> None:
     """Run one person's action on an incident; `action` receives the Desk and a canonical reference."""
+    from monitor.alerts.people import Desk, PeopleError
+
     config = _config(path, required)
     with open_db(db) as store:
         try:
@@ -134,6 +138,9 @@ def maintenance_add(
     by: By = None, db: DbOption = None,
 ) -> None:
     """Plan work on a site, a device or a port: incidents there are recorded and shown, not paged."""
+    from monitor.alerts.config import duration
+    from monitor.alerts.state import AlertState
+
     if not (site or device):
         raise fail("give --site, or --device (and --port)")
     if port and not device:
@@ -165,6 +172,10 @@ def maintenance_list(
     as_json: JsonOption = False, db: DbOption = None,
 ) -> None:
     """Maintenance windows now and to come (or all of them)."""
+    from rich.table import Table
+
+    from monitor.alerts.state import AlertState
+
     now = time.time()
     with open_db(db) as store:
         found = AlertState(store).windows(now, include_past=all_)
@@ -187,6 +198,8 @@ def maintenance_list(
 @maintenance_app.command("remove")
 def maintenance_remove(wid: Annotated[int, typer.Argument(metavar="ID", help="the window's id, from `maintenance list`")], db: DbOption = None) -> None:
     """End a window now (its incidents page from now on if still open)."""
+    from monitor.alerts.state import AlertState
+
     with open_db(db) as store:
         if not AlertState(store).remove_window(wid, time.time()):
             raise fail(f"no maintenance window #{wid} (or it was already removed)")
@@ -204,6 +217,8 @@ def oncall_away(
     db: DbOption = None,
 ) -> None:
     """Mark someone away: round-robin skips them until they are back."""
+    from monitor.alerts.state import AlertState
+
     config = _config(alerting, False)
     if config is not None and person not in config.people:
         raise fail(f"unknown person {person!r}")
@@ -215,6 +230,8 @@ def oncall_away(
 @oncall_app.command("back")
 def oncall_back(person: Annotated[str, typer.Argument(help="a person of the alerting file")], db: DbOption = None) -> None:
     """Someone is back on the rotation."""
+    from monitor.alerts.state import AlertState
+
     with open_db(db) as store:
         if not AlertState(store).back(person):
             raise fail(f"{person} was not marked away")
@@ -224,6 +241,10 @@ def oncall_back(person: Annotated[str, typer.Argument(help="a person of the aler
 @oncall_app.command("list")
 def oncall_list(alerting: AlertingOption = None, db: DbOption = None) -> None:
     """Teams, their tiers, and who is away now."""
+    from rich.table import Table
+
+    from monitor.alerts.state import AlertState
+
     config = _config(alerting, True)
     assert config is not None
     with open_db(db) as store:

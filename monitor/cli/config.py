@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor.confighist.diff import port_summary, section_text
-from monitor.confighist.history import ConfigHistory, ConfigHistoryError, ConfigVersion, default_root, unified
-from monitor.inventory import Device, InventoryError, load_inventory
+if TYPE_CHECKING:
+    from monitor.confighist.history import ConfigHistory, ConfigVersion
+    from monitor.inventory import Device
 
 log = logging.getLogger(__name__)
 app = typer.Typer(no_args_is_help=True, help="Configuration history: what changed, when, and on which port.")
@@ -53,6 +52,8 @@ def stamp(at: float) -> str:
 
 
 def _device(name: str, inventory: list[Path]) -> Device:
+    from monitor.inventory import InventoryError, load_inventory
+
     try:
         inv = load_inventory(inventory)
     except InventoryError as exc:
@@ -64,6 +65,8 @@ def _device(name: str, inventory: list[Path]) -> Device:
 
 
 def _history(name: str, inventory: list[Path], site: str | None, root: Path | None) -> ConfigHistory:
+    from monitor.confighist.history import ConfigHistory, default_root
+
     return ConfigHistory(site if site is not None else _device(name, inventory).site, root or default_root())
 
 
@@ -72,6 +75,8 @@ def show(device: Annotated[str, typer.Argument(help="device name, as in the inve
              "--at", help="the version in force at this time (default: the newest)")] = None,
          inventory: Inventory = [Path("inventory")], site: Site = None, history: Root = None) -> None:
     """Print a stored configuration (secrets are redacted before anything is stored)."""
+    from monitor.confighist.history import ConfigHistoryError
+
     with _history(device, inventory, site, history) as h:
         try:
             v = h.version_at(device, None if at is None else parse_time(at))
@@ -88,6 +93,9 @@ def diff(device: Annotated[str, typer.Argument(help="device name, as in the inve
          port: Annotated[str | None, typer.Option("--port", help="only this port's changes")] = None,
          inventory: Inventory = [Path("inventory")], site: Site = None, history: Root = None) -> None:
     """What changed between two versions: a per-port summary, then the unified diff."""
+    from monitor.confighist.diff import port_summary, section_text
+    from monitor.confighist.history import ConfigHistoryError, unified
+
     with _history(device, inventory, site, history) as h:
         try:
             old, new = h.pair(device, None if t1 is None else parse_time(t1), None if t2 is None else parse_time(t2))
@@ -109,6 +117,8 @@ def diff(device: Annotated[str, typer.Argument(help="device name, as in the inve
 def history_cmd(device: Annotated[str, typer.Argument(help="device name, as in the inventory")], inventory: Inventory = [Path("inventory")],
                 site: Site = None, history: Root = None) -> None:
     """Every stored version of a device, oldest first, with what each one changed."""
+    from monitor.confighist.diff import port_summary
+
     with _history(device, inventory, site, history) as h:
         versions = h.versions(device)
         if not versions:
@@ -125,7 +135,10 @@ def history_cmd(device: Annotated[str, typer.Argument(help="device name, as in t
 def fetch(device: Annotated[str, typer.Argument(help="device name, as in the inventory")], inventory: Inventory = [Path("inventory")],
           history: Root = None) -> None:
     """Fetch the running configuration over SSH now and store it if it changed."""
+    import asyncio
+
     from monitor.collectors.ssh import CollectOptions, collect_device
+    from monitor.confighist.history import ConfigHistory, ConfigHistoryError, default_root
 
     dev = _device(device, inventory)
     if dev.ssh is None:

@@ -6,19 +6,19 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from monitor.cli.options import DbOption, JsonOption
-from monitor.common.names import port_label
 from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
-from monitor.reports.records import Report, ReportBook
-from monitor.state.store import Sighting, Store
-from monitor.state.url import StoreUrlError, open_store, shown
-from monitor.witness.incidents import Incident
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from monitor.reports.records import Report
+    from monitor.state.store import Sighting, Store
+    from monitor.witness.incidents import Incident
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
 
 def make_console() -> Console:
     """A console as wide as the terminal, or 160 columns when the output is a pipe (stable for scripts)."""
+    from rich.console import Console
+
     return Console(width=None if sys.stdout.isatty() else 160)
 
 
@@ -49,6 +51,8 @@ def fail(message: str) -> typer.Exit:
 
 def open_db(db: str | None) -> Store:
     """The store to read or act on; a missing SQLite file is an error, not a new empty store."""
+    from monitor.state.url import StoreUrlError, open_store
+
     try:
         return open_store(db, create=False)
     except StoreUrlError as exc:
@@ -97,6 +101,10 @@ def incidents_cmd(
     db: DbOption = None,
 ) -> None:
     """List incidents, oldest first: reference, state, cause, where, when."""
+    from rich.table import Table
+
+    from monitor.common.names import port_label
+
     with open_db(db) as store:
         found = store.incidents(open_only=open_only, site=site)
     if as_json:
@@ -125,6 +133,9 @@ def incident_show_cmd(
     db: DbOption = None,
 ) -> None:
     """Everything about one incident: cause, where, when, how sure, and the evidence."""
+    from monitor.reports.records import ReportBook
+    from monitor.state.url import shown
+
     wanted = format_incident_ref(ref_number(ref))
     with open_db(db) as store:
         inc = store.incident(wanted)
@@ -145,6 +156,8 @@ def _show_reports(reports: list[Report], console: Console) -> None:
     """The customer reports that joined (or opened) the incident: its timeline of complaints."""
     if not reports:
         return
+    from rich.table import Table
+
     table = Table(title="customer reports", title_justify="left")
     for col in ("time", "by", "about", "report"):
         table.add_column(col, overflow="fold")
@@ -154,6 +167,8 @@ def _show_reports(reports: list[Report], console: Console) -> None:
 
 
 def show_incident(inc: Incident, console: Console) -> None:
+    from rich.table import Table
+
     state = f"[{STATE_STYLE[inc.state]}]{inc.state}[/] {inc.resolution if not inc.open else ''}".rstrip()
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
@@ -202,6 +217,8 @@ def show_incident(inc: Incident, console: Console) -> None:
 
 def _show_people(inc: Incident, console: Console) -> None:
     """The notes people added, and every alerting decision with its named reason."""
+    from rich.table import Table
+
     if inc.notes:
         notes = Table(title="notes", title_justify="left")
         for col in ("time", "author", "note"):
@@ -233,6 +250,8 @@ def whereis_cmd(
     elif not seen:
         sys.stderr.write(f"saksi: module {serial!r} was never seen\n")
     else:
+        from rich.table import Table
+
         table = Table(title=f"{serial}: {seen[0].vendor} {seen[0].model}", title_justify="left")
         for col in ("site", "device", "port", "first seen", "last seen"):
             table.add_column(col, overflow="fold")
