@@ -6,17 +6,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from monitor.inventory import Device, InventoryError, load_inventory
-from monitor.model import Snapshot
-from monitor.state.store import DEFAULT_URL
-from monitor.state.url import StoreUrlError, open_store
-from monitor.witness.incidents import Incident
+from monitor.state.default import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from monitor.inventory import Device
+    from monitor.model import Snapshot
+    from monitor.witness.incidents import Incident
 
 EXIT_OK, EXIT_ERROR = 0, 2
 NEVER = "never polled"
@@ -61,6 +60,8 @@ def device_row(device: Device, last: Snapshot | None, good: Snapshot | None,
 
 
 def _rows(devices: list[Device], db: str | None) -> list[dict[str, Any]]:
+    from monitor.state.url import StoreUrlError, open_store
+
     try:
         store = open_store(db, create=False)
     except StoreUrlError as exc:
@@ -74,6 +75,9 @@ def _rows(devices: list[Device], db: str | None) -> list[dict[str, Any]]:
 
 
 def _show(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(width=None if sys.stdout.isatty() else 160)
     table = Table(title=f"{len(rows)} devices")
     for col in ("device", "site", "platform", "address", "last poll", "outcome", "modules", "open incidents"):
@@ -97,6 +101,8 @@ def devices_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Every device with its platform, address, last poll and its outcome, modules seen and open incidents."""
+    from monitor.inventory import InventoryError, load_inventory
+
     try:
         inv = load_inventory(inventory or [Path("inventory")])
     except InventoryError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import os
@@ -12,18 +11,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from monitor.collectors.snmp import PysnmpClient
-from monitor.common.errors import SaksiError
-from monitor.discover.crawl import Credential, Discovery, DiscoveryError, Scope, crawl
-from monitor.discover.inventory_file import Merge, merge
-from monitor.discover.site import Draft, draft
-from monitor.inventory import AUTH_PROTOCOLS, PRIV_PROTOCOLS, InventoryError, load_inventory
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from monitor.discover.crawl import Credential, Discovery, Scope
+    from monitor.discover.inventory_file import Merge
+    from monitor.discover.site import Draft
 
 EXIT_OK, EXIT_ERROR = 0, 2
 
@@ -46,6 +43,9 @@ def credentials(community_env: list[str], v3_user: str | None, v3_auth_protocol:
                 v3_auth_key_env: str | None, v3_priv_protocol: str | None,
                 v3_priv_key_env: str | None, v3_context: str = "") -> list[Credential]:
     """The credential sets, in the order they are tried: communities first, then SNMPv3."""
+    from monitor.discover.crawl import Credential, DiscoveryError
+    from monitor.inventory import AUTH_PROTOCOLS, PRIV_PROTOCOLS
+
     out = [Credential(f"v2c-{_slug(name)}", "2c", community_env=name) for name in community_env]
     if v3_user is not None:
         for kind, proto, env, choices in (("auth", v3_auth_protocol, v3_auth_key_env, AUTH_PROTOCOLS),
@@ -98,6 +98,8 @@ def report_json(d: Discovery, site: Draft, merged: Merge | None, written: str | 
 
 
 def _show(console: Console, d: Discovery, site: Draft, merged: Merge | None, written: str | None) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Found from {d.seed}: {len(site.devices)} devices, {len(site.links)} links")
     for col in ("device", "address", "platform", "credential", "depth", "neighbours unknown (tables that failed)"):
         table.add_column(col)
@@ -128,6 +130,8 @@ def _show(console: Console, d: Discovery, site: Draft, merged: Merge | None, wri
 
 def _checked(text: str) -> None:
     """The strict loader must accept what is written: a file `saksi run` refuses is not an answer."""
+    from monitor.inventory import InventoryError, load_inventory
+
     with tempfile.TemporaryDirectory(prefix="saksi-discover-") as tmp:
         path = Path(tmp) / "inventory.yaml"
         path.write_text(text)
@@ -172,6 +176,15 @@ def discover(
     Secrets never reach the file: it refers to the environment variables named here (${env:NAME}).
     Exit code: 0 written, 2 nothing to write (the seed did not answer) or bad options.
     """
+    import asyncio
+
+    from rich.console import Console
+
+    from monitor.common.errors import SaksiError
+    from monitor.discover.crawl import DiscoveryError, Scope
+    from monitor.discover.inventory_file import merge
+    from monitor.discover.site import draft
+
     if out is not None and update is not None:
         raise _fail("give --out or --update, not both")
     if update is not None and not update.is_file():
@@ -220,6 +233,9 @@ def discover(
 
 async def _crawl(seed: str, creds: list[Credential], scope: Scope, port: int, timeout: float, retries: int,
                  progress: Callable[[str], None]) -> Discovery:
+    from monitor.collectors.snmp import PysnmpClient
+    from monitor.discover.crawl import crawl
+
     client = PysnmpClient()
     try:
         return await crawl(client, seed, creds, scope, port=port, timeout=timeout, retries=retries,

@@ -10,12 +10,12 @@ import json
 import math
 import sys
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor.common.names import port_label
-from monitor.timeseries.reader import PointReader, Row, reading_series
+if TYPE_CHECKING:
+    from monitor.timeseries.reader import PointReader, Row
 
 LEVELS = (("low_alarm", "red"), ("low_warn", "orange"), ("high_warn", "orange"), ("high_alarm", "red"))
 UNITS = {"rx_dbm": "dBm", "tx_dbm": "dBm", "temperature_c": "C", "voltage_v": "V", "bias_ma": "mA"}
@@ -112,6 +112,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="print the series, not charts")] = False,
     ) -> None:
         """Draw a port's optical readings (DOM) over time against its warning and alarm thresholds."""
+        from monitor.common.names import port_label
+        from monitor.timeseries.reader import reading_series
+
         try:
             window = parse_since(since)
             reader = _reader(db, influx_url, influx_token, influx_bucket)

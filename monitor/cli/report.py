@@ -8,17 +8,16 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from monitor.cli.options import DbOption, InventoryOption, JsonOption
 from monitor.common.refs import BadIncidentRef, format_incident_ref, parse_incident_ref
-from monitor.inventory import Inventory, InventoryError, load_inventory
-from monitor.reports import ReportBook, ReportError, receive, render_triage
-from monitor.reports.intake import describe, place, triage_of
-from monitor.state.store import Store
-from monitor.state.url import StoreUrlError, open_store
+
+if TYPE_CHECKING:
+    from monitor.inventory import Inventory
+    from monitor.state.store import Store
 
 EXIT_OK, EXIT_ERROR = 0, 2
 SiteOption = Annotated[str, typer.Option("--site", help="the customer's site")]
@@ -42,6 +41,9 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _load(inventory: list[Path] | None, db: str | None) -> tuple[Inventory, Store]:
+    from monitor.inventory import InventoryError, load_inventory
+    from monitor.state.url import StoreUrlError, open_store
+
     try:
         return load_inventory(inventory or [Path("inventory")]), open_store(db, create=False)
     except (InventoryError, StoreUrlError) as exc:
@@ -59,6 +61,9 @@ def report_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Record a customer's report: it joins the open incident that covers it, or opens one with a triage."""
+    from monitor.reports import ReportError, receive
+    from monitor.reports.intake import describe
+
     inv, store = _load(inventory, db)
     try:
         reply = receive(store, inv, site, device, port, text, by, "phone", time.time(), utc)
@@ -79,6 +84,9 @@ def reports_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """List customer reports: of one incident (its timeline of complaints) or the latest of a site."""
+    from monitor.reports import ReportBook
+    from monitor.state.url import StoreUrlError, open_store
+
     if (incident is None) == (site is None):
         raise _fail("give --incident REF or --site SITE")
     try:
@@ -116,6 +124,9 @@ def triage_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """What Saksi knows of a path now: devices, links, changes of the last 7 days, incidents, a verdict."""
+    from monitor.reports import ReportError, render_triage
+    from monitor.reports.intake import place, triage_of
+
     inv, store = _load(inventory, db)
     now = time.time()
     try:
