@@ -34,6 +34,7 @@ from tests.pg import Postgres
 SCENARIO = Path(__file__).parent / "two-sites.yaml"
 SITES = ("north", "south")
 INTERVAL, HEARTBEAT, TIMEOUT = 2.0, 1.0, 4.0
+ALERT_TICK = 1.0  # the leader's escalations, reminders and retries (saksi run --alert-tick)
 # a dead member's sites are polled again after: its heartbeat timeout, one rebalance, one poll
 MOVE_WITHIN = TIMEOUT + HEARTBEAT + INTERVAL + 8.0  # + slack for 2 busy cores
 
@@ -111,7 +112,7 @@ def start_member(tmp: Path, name: str, inv: Path, db: str, alerting: Path) -> Me
         proc = subprocess.Popen(
             [str(VENV_BIN / "saksi"), "-v", "run", "--member", name, "--db", db, "--inventory", str(inv),
              "--alerting", str(alerting), "--interval", str(INTERVAL), "--trap-port", "0",
-             "--heartbeat", str(HEARTBEAT), "--member-timeout", str(TIMEOUT)],
+             "--heartbeat", str(HEARTBEAT), "--member-timeout", str(TIMEOUT), "--alert-tick", str(ALERT_TICK)],
             cwd=home, stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, "SAKSI_CONFIG_HISTORY": str(home / "history")})
     return Member(name, proc, log)
@@ -256,7 +257,7 @@ def test_two_collectors_share_the_sites_survive_kills_and_page_once(
         # an incident at south after all that: paged exactly once, by the one collector left
         lab.step("south-sw2")
         eventually(lambda: len(webhook.posts) >= 2, 30, "south's incident paged", procs[other])
-        time.sleep(12)  # a leader tick (10 s) and several polls later: nothing more
+        time.sleep(3 * ALERT_TICK + 2 * INTERVAL)  # three leader ticks and two polls later: nothing more
         titles = [str(p["title"]) for p in webhook.posts]
         assert len(titles) == 2, titles
         assert titles[0].startswith("[Saksi] OPENED SAK-000001 major: transceiver_removed at north-sw2")
@@ -299,7 +300,7 @@ def test_postgresql_stopped_and_started_mid_run_loses_and_duplicates_nothing(
         eventually(lambda: all_polled_after(store, up_at, devices), 45, "every device polled after the restart",
                    *procs)
         eventually(lambda: split(store, a, b), 30, "each back on its own site", *procs)
-        time.sleep(12)
+        time.sleep(3 * ALERT_TICK + 2 * INTERVAL)  # three leader ticks and two polls later: still one page
         assert len(webhook.posts) == 1, [p["title"] for p in webhook.posts]
         (inc,) = store.incidents()
         assert (inc.site, inc.device, inc.cause) == ("north", "north-sw2", "transceiver_removed")
