@@ -1,7 +1,9 @@
 """The SNMP edge: a narrow client protocol and its pysnmp 7 implementation.
 
 Collectors only ever see `SnmpClient.get` and `SnmpClient.walk`, returning plain Python values
-(int, bytes, dotted OID strings), so parsing stays pure and testable on recorded rows.
+(int, bytes, dotted OID strings), so parsing stays pure and testable on recorded rows. v1/v2c go through
+pysnmp's v1arch (a message dispatcher: no SNMP engine, no SNMP-COMMUNITY-MIB lookup per message), SNMPv3
+through its v3arch engine; both decode with pyasn1.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ
 from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.error import PySnmpError
+from pysnmp.hlapi.transport import AbstractTransportTarget
+from pysnmp.hlapi.v1arch import asyncio as v1
 from pysnmp.hlapi.v3arch import asyncio as hl
 from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 from pysnmp.proto import errind, rfc1902, rfc1905
@@ -119,33 +124,85 @@ def to_python(value: object) -> Value | None:
     return None
 
 
+class _Dispatcher(v1.SnmpDispatcher):
+    """pysnmp's v1/v2c message dispatcher, made to drop an undecodable datagram as its v3 engine does.
+
+    The v1arch dispatcher decodes inside the socket callback without catching anything: a malformed
+    answer (or a stranger's datagram) would surface as an asyncio "Exception in callback" traceback.
+    It is dropped and counted instead; the request it may have been meant to answer times out.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0  # datagrams that were not a decodable SNMP v1/v2c message
+
+    def _recv_callback(self, engine: object, domain: object, address: object, whole: bytes) -> object:
+        try:
+            return super()._recv_callback(engine, domain, address, whole)
+        except Exception as exc:  # pyasn1, pysnmp or KeyError (an unknown version): all mean "not for us"
+            self.dropped += 1
+            log.debug("dropped an undecodable SNMP datagram from %s: %s", address, exc)
+            return b""
+
+    def close(self) -> None:
+        # pysnmp 7.1 calls each pending request's callback with one argument too few on close (a
+        # TypeError); a request still pending here was abandoned by its caller (cancelled or shut down).
+        self._pendingReqs.clear()
+        super().close()
+
+
 class PysnmpClient:
-    """One shared pysnmp engine for every device; concurrency is bounded by the caller."""
+    """pysnmp for every device: one v1/v2c dispatcher per event loop, one SNMPv3 engine made when first
+    needed; concurrency is bounded by the caller."""
 
     def __init__(self, varbinds_per_request: int = 60) -> None:
-        self._engine = hl.SnmpEngine()
-        self._targets: dict[tuple[str, int, float, int], hl.UdpTransportTarget] = {}
+        self._engine_: hl.SnmpEngine | None = None
+        self._dispatch: tuple[asyncio.AbstractEventLoop, _Dispatcher] | None = None
+        self._targets: dict[tuple[bool, str, int, float, int], AbstractTransportTarget] = {}
         self._budget = varbinds_per_request
         self._seen: dict[tuple[str, int, str, str], int] = {}  # (host, port, context, column) -> rows last walk
 
-    def close(self) -> None:
-        self._engine.close_dispatcher()
+    @property
+    def _engine(self) -> hl.SnmpEngine:
+        if self._engine_ is None:  # an SNMP engine costs its MIB tables: only SNMPv3 needs one
+            self._engine_ = hl.SnmpEngine()
+        return self._engine_
 
-    async def _transport(self, t: SnmpTarget) -> hl.UdpTransportTarget:
-        key = (t.host, t.port, t.timeout, t.retries)
-        if key not in self._targets:
+    def _dispatcher(self) -> _Dispatcher:
+        """The v1/v2c dispatcher of the running loop; a client used again under a new loop gets a new one."""
+        loop = asyncio.get_running_loop()
+        if self._dispatch is None or self._dispatch[0] is not loop:
+            self._close_dispatcher()
+            self._dispatch = (loop, _Dispatcher())
+        return self._dispatch[1]
+
+    def _close_dispatcher(self) -> None:
+        if self._dispatch is not None:
+            loop, dispatcher = self._dispatch
+            self._dispatch = None
             try:
-                self._targets[key] = await hl.UdpTransportTarget.create(
-                    (t.host, t.port), timeout=t.timeout, retries=t.retries
-                )
+                dispatcher.close()
+            except RuntimeError:  # its event loop is already closed: so are its socket and timer
+                log.debug("v1/v2c dispatcher closed after its event loop (%s)", loop)
+
+    def close(self) -> None:
+        self._close_dispatcher()
+        if self._engine_ is not None:
+            self._engine_.close_dispatcher()
+
+    async def _transport(self, t: SnmpTarget) -> AbstractTransportTarget:
+        v3 = t.version == "3"
+        key = (v3, t.host, t.port, t.timeout, t.retries)
+        if key not in self._targets:
+            kind = hl.UdpTransportTarget if v3 else v1.UdpTransportTarget
+            try:
+                self._targets[key] = await kind.create((t.host, t.port), timeout=t.timeout, retries=t.retries)
             except PySnmpError as exc:  # an unresolvable name or a bad address: not a bug, an answer
                 raise SnmpError(f"{t.host}:{t.port}: bad address: {str(exc).split(' caused by ')[0]}") from None
         return self._targets[key]
 
     @staticmethod
-    def _auth(t: SnmpTarget) -> hl.CommunityData | hl.UsmUserData:
-        if t.version in ("1", "2c"):
-            return hl.CommunityData(t.community, mpModel=0 if t.version == "1" else 1)
+    def _usm(t: SnmpTarget) -> hl.UsmUserData:
         return hl.UsmUserData(
             t.user,
             authKey=t.auth_key,
@@ -168,9 +225,33 @@ class PysnmpClient:
         if error_status and int(error_status) != 0:
             raise SnmpError(f"{t.host}:{t.port}: agent error {error_status.prettyPrint()} at varbind {index}")
 
-    async def _request(self, target: SnmpTarget, transport: hl.UdpTransportTarget, kind: str,
+    async def _request(self, target: SnmpTarget, transport: AbstractTransportTarget, kind: str,
                        oids: Sequence[rfc1902.ObjectName], reps: int = 0) -> _Answer:
-        """One GET, GETNEXT or GETBULK through pysnmp's command generators, as its hlapi sends them.
+        """One GET, GETNEXT or GETBULK: v1/v2c through pysnmp's v1arch commands, SNMPv3 through its engine.
+
+        The v1arch commands take (ObjectName, Null) pairs and, with lookupMib=False, return the answer's
+        (ObjectName, value) pairs as decoded: no MIB view, no ObjectType wrapping.
+        """
+        if target.version == "3":
+            return await self._v3_request(target, transport, kind, oids, reps)
+        auth = v1.CommunityData(target.community, mpModel=0 if target.version == "1" else 1)
+        request = [(o, _NULL) for o in oids]
+        dispatcher = self._dispatcher()
+        try:
+            if kind == "get":
+                answer = await v1.get_cmd(dispatcher, auth, transport, *request, lookupMib=False)
+            elif kind == "next":
+                answer = await v1.next_cmd(dispatcher, auth, transport, *request, lookupMib=False)
+            else:
+                answer = await v1.bulk_cmd(dispatcher, auth, transport, 0, reps, *request, lookupMib=False)
+        except PyAsn1Error as exc:  # a request pyasn1 cannot encode (a community that is not latin-1 text)
+            raise SnmpError(f"{target.host}:{target.port}: request not encodable: {exc}") from None
+        ei, es, ix, vbs = answer
+        return ei, es, ix, vbs
+
+    async def _v3_request(self, target: SnmpTarget, transport: AbstractTransportTarget, kind: str,
+                          oids: Sequence[rfc1902.ObjectName], reps: int = 0) -> _Answer:
+        """One SNMPv3 GET, GETNEXT or GETBULK through pysnmp's command generators, as its hlapi sends them.
 
         hlapi resolves every request OID through its MIB view even with lookupMib=False, which cost
         as much per request OID as decoding a dozen varbinds of the answer; numeric OIDs need no
@@ -178,7 +259,7 @@ class PysnmpClient:
         value) pairs without hlapi wrapping each one in ObjectType/ObjectIdentity.
         """
         ctx = hl.ContextData(contextName=target.context)
-        addr, _ = LCD.configure(self._engine, self._auth(target), transport, ctx.contextName)
+        addr, _ = LCD.configure(self._engine, self._usm(target), transport, ctx.contextName)
         future: asyncio.Future[_Answer] = asyncio.get_running_loop().create_future()
 
         def done(_engine: object, _handle: object, ei: Any, es: Any, ix: Any, vbs: list[tuple[Any, Any]],

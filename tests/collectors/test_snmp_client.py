@@ -1,8 +1,10 @@
 """`PysnmpClient` against a real net-snmp `snmpd`, with net-snmp's own `snmpbulkwalk` as the reference.
 
-The client sends its requests straight to pysnmp's command generators (no hlapi MIB resolution) and
-cuts OIDs as int tuples, so what it returns is checked here against the C walker's view of the same
-agent: the same rows under the same index suffixes, for GETBULK (v2c) and GETNEXT (v1) alike.
+The client sends v1/v2c requests through pysnmp's v1arch commands and SNMPv3 ones straight to its v3arch
+command generators (no hlapi MIB resolution in either), and cuts OIDs as int tuples, so what it returns is
+checked here against the C walker's view of the same agent: the same rows under the same index suffixes, for
+GETBULK (v2c) and GETNEXT (v1) alike. Below, what the v1/v2c dispatcher must survive: garbage answers, a new
+event loop, and being closed with a request still pending.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 
@@ -188,3 +192,95 @@ def test_a_walk_sized_from_the_last_one_reads_the_table_as_it_is_now() -> None:
     assert requests_per_walk[1] == 1  # 5 rows as last time: 6 repetitions, the sixth shows the end
     assert requests_per_walk[3] == 2  # 40 rows as last time: 25 (the target's max-repetitions caps) + 16
     assert requests_per_walk[5] == 1  # still empty: one repetition
+
+
+GARBAGE = (b"\x30\x03garbage", b"\xff" * 40, b"\x30\x82\xff\xff\x02\x01\x01", b"")
+
+
+class GarbageAgent:
+    """A real UDP socket on 127.0.0.1 that answers every datagram with `answers`: bytes that are no SNMP message
+    (none: a silent agent)."""
+
+    def __init__(self, answers: tuple[bytes, ...] = GARBAGE) -> None:
+        self.answers = answers
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.requests = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                _, peer = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.requests += 1
+            for answer in self.answers:
+                self.sock.sendto(answer, peer)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.mark.parametrize("version", ["1", "2c"])
+def test_garbage_answers_are_dropped_and_the_request_times_out(version: str) -> None:
+    """Undecodable answers are no answer: the request times out after its retries, and nothing is raised
+    inside the event loop (pysnmp's v1arch dispatcher would, from its socket callback)."""
+    agent, errors = GarbageAgent(), []
+
+    async def run() -> WalkResult:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+        client = PysnmpClient()
+        try:
+            return await client.walk(SnmpTarget("127.0.0.1", agent.port, version=version, community=COMMUNITY,
+                                                timeout=0.3, retries=1), [IF_DESCR])
+        finally:
+            client.close()
+
+    try:
+        got = asyncio.run(run())
+    finally:
+        agent.close()
+    assert isinstance(got.error, SnmpTimeout) and got.rows == {IF_DESCR: {}}
+    assert agent.requests == 2  # the request and its one retry
+    assert errors == []
+
+
+def test_a_client_used_again_under_a_new_event_loop_still_reads(snmpd: int) -> None:
+    """The CLI and the tests run one client under several `asyncio.run` calls: each loop gets its own dispatcher."""
+    client = PysnmpClient()
+    target = SnmpTarget("127.0.0.1", snmpd, community=COMMUNITY, timeout=2, retries=1)
+    try:
+        first = asyncio.run(client.walk(target, [IF_DESCR]))
+        second = asyncio.run(client.walk(target, [IF_DESCR]))
+    finally:
+        client.close()
+    assert first.error is None and second.error is None
+    assert first.rows[IF_DESCR] == second.rows[IF_DESCR] != {}
+
+
+def test_closing_with_an_abandoned_request_pending_is_quiet() -> None:
+    """A poll cancelled by its caller leaves pysnmp a pending request; closing the client must not raise."""
+    agent = GarbageAgent(answers=())
+
+    async def run() -> None:
+        client = PysnmpClient()
+        try:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(client.get(SnmpTarget("127.0.0.1", agent.port, community=COMMUNITY,
+                                                              timeout=5, retries=0), ["1.3.6.1.2.1.1.5.0"]), 0.3)
+        finally:
+            client.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        agent.close()
