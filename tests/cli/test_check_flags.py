@@ -7,47 +7,17 @@ The silent agent is a real UDP socket on 127.0.0.1 that counts the datagrams it 
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import run_saksi
-
-
-class SilentAgent:
-    """Receives SNMP requests and never answers; counts them."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.requests = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sock.recvfrom(65535)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.requests += 1
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close()
+from tests.udp_agent import UdpAgent
 
 
 @pytest.fixture
-def silent() -> Iterator[SilentAgent]:
-    agent = SilentAgent()
+def silent() -> Iterator[UdpAgent]:
+    agent = UdpAgent()
     yield agent
     agent.close()
 
@@ -57,7 +27,7 @@ def silent() -> Iterator[SilentAgent]:
     (["--timeout", "0.5", "--retries", "2"], 3, "timeout 0.5s, 2 retries"),
     ([], 2, "timeout 2.0s, 1 retries"),  # the defaults: as `snmpget -t2 -r1` would
 ])
-def test_a_silent_agent_gets_exactly_the_requests_the_flags_say(silent: SilentAgent, flags: list[str],
+def test_a_silent_agent_gets_exactly_the_requests_the_flags_say(silent: UdpAgent, flags: list[str],
                                                                  requests: int, said: str) -> None:
     r = run_saksi("check", "--host", "127.0.0.1", "--snmp-port", str(silent.port), *flags)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 
@@ -25,6 +23,7 @@ from monitor.collectors.snmp import PysnmpClient, SnmpTarget, WalkResult
 from monitor.common.errors import SnmpError, SnmpTimeout
 from monitor.lab.agent import MibView, serve
 from tests.conftest import free_udp_port
+from tests.udp_agent import UdpAgent
 
 COMMUNITY = "clienttest"
 IF_DESCR, IF_TYPE, IF_MTU = "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.3", "1.3.6.1.2.1.2.2.1.4"
@@ -197,44 +196,11 @@ def test_a_walk_sized_from_the_last_one_reads_the_table_as_it_is_now() -> None:
 GARBAGE = (b"\x30\x03garbage", b"\xff" * 40, b"\x30\x82\xff\xff\x02\x01\x01", b"")
 
 
-class GarbageAgent:
-    """A real UDP socket on 127.0.0.1 that answers every datagram with `answers`: bytes that are no SNMP message
-    (none: a silent agent)."""
-
-    def __init__(self, answers: tuple[bytes, ...] = GARBAGE) -> None:
-        self.answers = answers
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.requests = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                _, peer = self.sock.recvfrom(65535)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.requests += 1
-            for answer in self.answers:
-                self.sock.sendto(answer, peer)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close()
-
-
 @pytest.mark.parametrize("version", ["1", "2c"])
 def test_garbage_answers_are_dropped_and_the_request_times_out(version: str) -> None:
     """Undecodable answers are no answer: the request times out after its retries, and nothing is raised
     inside the event loop (pysnmp's v1arch dispatcher would, from its socket callback)."""
-    agent, errors = GarbageAgent(), []
+    agent, errors = UdpAgent(GARBAGE), []
 
     async def run() -> WalkResult:
         asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
@@ -269,7 +235,7 @@ def test_a_client_used_again_under_a_new_event_loop_still_reads(snmpd: int) -> N
 
 def test_closing_with_an_abandoned_request_pending_is_quiet() -> None:
     """A poll cancelled by its caller leaves pysnmp a pending request; closing the client must not raise."""
-    agent = GarbageAgent(answers=())
+    agent = UdpAgent()
 
     async def run() -> None:
         client = PysnmpClient()
