@@ -9,7 +9,6 @@ written out again here rather than read from the profile, so a wrong profile fai
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from monitor.collectors.snmp import WalkResult
 from monitor.model import Port, Snapshot, TableHealth, TableStatus, Transceiver
 from monitor.profiles import InterfaceTable, snmp_profiles
 from monitor.witness.changes import ChangeKind, detect
-from tests.conftest import Agent, run_saksi, start_snmpsim
+from tests.conftest import Agent, run_saksi, start_snmpsim, stop
 
 V_RTR_IF = "1.3.6.1.4.1.6527.3.1.2.3.4.1"  # vRtrIfEntry
 NAME, ADMIN, OPER, ALIAS, DESCR = (f"{V_RTR_IF}.{c}" for c in (4, 8, 9, 10, 34))
@@ -166,11 +165,7 @@ def sar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     try:
         yield agent
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def test_saksi_check_shows_router_interfaces(sar: Agent) -> None:
